@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# Builds the libFuzzer harnesses with clang (ASan+UBSan) and runs each for
+# FUZZ_SECONDS (default 20), seeded with the committed captures and the bad
+# inputs.  Crashes land in fuzz/artifacts/ and fail the run.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+seconds=${FUZZ_SECONDS:-20}
+build=${FUZZ_BUILD:-build-fuzz}
+
+CC=clang cmake -S . -B "$build" -DREEF_FUZZ=ON -DREEF_SANITIZE=ON -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+cmake --build "$build" -j2 --target fuzz_gdump >/dev/null
+
+status=0
+for harness in gdump; do
+  corpus="$build/corpus-$harness"
+  mkdir -p "$corpus" fuzz/artifacts
+  # Seeds: every committed dump (small ones whole) and every bad input.
+  { find tests/captures tests/bad fuzz/seeds/"$harness" -type f -size -256k 2>/dev/null || true; } |
+    while read -r f; do cp "$f" "$corpus/seed-$(echo "$f" | tr '/' '_')"; done
+  echo "fuzz: $harness for ${seconds}s"
+  if ! "$build/fuzz_$harness" "$corpus" -max_total_time="$seconds" -max_len=65536 \
+      -rss_limit_mb=2048 -timeout=10 -artifact_prefix=fuzz/artifacts/ -print_final_stats=1 \
+      >"$build/fuzz-$harness.log" 2>&1; then
+    echo "fuzz: $harness FAILED; see $build/fuzz-$harness.log and fuzz/artifacts/" >&2
+    tail -40 "$build/fuzz-$harness.log" >&2
+    status=1
+  else
+    grep -E "stat::number_of_executed_runs|cov:" "$build/fuzz-$harness.log" | tail -2 | sed 's/^/fuzz: /'
+  fi
+done
+exit $status

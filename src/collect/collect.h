@@ -1,0 +1,57 @@
+/* collect.h - collectors: fetch evidence from a file, stdin or a URL and
+ * hand it to a parser in chunks, without holding the whole input.
+ *
+ * Files are mapped (no copy at all); pipes and HTTP bodies are passed on in
+ * the chunks they arrive in.  A sink returning non-zero stops the transfer:
+ * that is how a parse error ends a download early. */
+#ifndef REEF_COLLECT_H
+#define REEF_COLLECT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+typedef int (*collect_sink)(void *ctx, const char *data, size_t len);
+
+/* Exit-status classes of a failed collection. */
+enum {
+    COLLECT_OK = 0,
+    COLLECT_SINK_STOPPED = 1, /* the sink returned non-zero */
+    COLLECT_BAD_INPUT = 2,    /* unreadable file, refused body */
+    COLLECT_UNREACHABLE = 3,  /* connect, timeout, HTTP error status */
+};
+
+typedef struct collect_error {
+    char msg[512];
+} collect_error;
+
+/* path "-" reads stdin. */
+int collect_file(const char *path, collect_sink sink, void *ctx, collect_error *err);
+
+/* Bytes [start, end) of a regular file, mapped a window at a time. */
+int collect_file_range(const char *path, uint64_t start, uint64_t end, collect_sink sink, void *ctx,
+                       collect_error *err);
+/* Size of a regular file, or -1 for anything else (stdin, pipes, ...). */
+int64_t collect_regular_file_size(const char *path);
+
+typedef struct http_options {
+    long connect_timeout_ms;   /* default 3000 */
+    long timeout_ms;           /* whole transfer, default 60000 */
+    size_t max_bytes;          /* body cap, default 512 MiB */
+    const char *const *headers;/* "Name: value" strings, NULL-terminated */
+    bool insecure;             /* skip TLS verification */
+    const char *user_agent;
+} http_options;
+
+/* Fetches url and streams the body to sink.  A non-2xx status is an error
+ * (COLLECT_UNREACHABLE) whose message includes the status and the first
+ * line of the body. */
+int collect_http(const char *url, const http_options *opt, collect_sink sink, void *ctx, collect_error *err);
+
+bool collect_is_url(const char *s);
+
+/* Splits a URL into base ("http://host:port") and whether it names a path
+ * beyond "/" (then it is fetched as given). */
+bool collect_url_has_path(const char *url);
+
+#endif

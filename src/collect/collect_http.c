@@ -1,0 +1,106 @@
+/* collect_http.c - HTTP(S) through libcurl.
+ *
+ * reef reads from production services, so every request is bounded: a
+ * connect timeout, a total timeout, a body-size cap, and no retries.  The
+ * body is streamed into the sink as it arrives. */
+#include "collect.h"
+
+#include <curl/curl.h>
+#include <stdio.h>
+#include <string.h>
+
+typedef struct transfer {
+    collect_sink sink;
+    void *ctx;
+    size_t received, max_bytes;
+    bool too_big, sink_stopped;
+    long status;
+    CURL *curl;
+    char first_line[160]; /* of an error body, for the message */
+    size_t first_len;
+} transfer;
+
+static size_t on_body(char *data, size_t size, size_t nmemb, void *arg)
+{
+    transfer *t = arg;
+    size_t n = size * nmemb;
+    if (!t->status) curl_easy_getinfo(t->curl, CURLINFO_RESPONSE_CODE, &t->status);
+    if (t->status < 200 || t->status > 299) {
+        /* Keep the start of an error body to explain the status. */
+        while (t->first_len + 1 < sizeof t->first_line && t->first_len < n &&
+               data[t->first_len] != '\n')
+            t->first_line[t->first_len] = data[t->first_len], t->first_len++;
+        t->first_line[t->first_len] = '\0';
+        return 0;
+    }
+    t->received += n;
+    if (t->received > t->max_bytes) {
+        t->too_big = true;
+        return 0;
+    }
+    if (t->sink(t->ctx, data, n)) {
+        t->sink_stopped = true;
+        return 0;
+    }
+    return n;
+}
+
+static bool curl_ready;
+
+int collect_http(const char *url, const http_options *opt, collect_sink sink, void *ctx, collect_error *err)
+{
+    if (!curl_ready) {
+        curl_global_init(CURL_GLOBAL_DEFAULT);
+        curl_ready = true;
+    }
+    CURL *c = curl_easy_init();
+    if (!c) {
+        snprintf(err->msg, sizeof err->msg, "%s: cannot start an HTTP client", url);
+        return COLLECT_UNREACHABLE;
+    }
+    transfer t = {.sink = sink, .ctx = ctx, .curl = c};
+    t.max_bytes = opt && opt->max_bytes ? opt->max_bytes : (size_t)512 << 20;
+    struct curl_slist *hdrs = NULL;
+    if (opt && opt->headers)
+        for (const char *const *h = opt->headers; *h; h++) hdrs = curl_slist_append(hdrs, *h);
+
+    curl_easy_setopt(c, CURLOPT_URL, url);
+    curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
+    curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+    curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, opt && opt->connect_timeout_ms ? opt->connect_timeout_ms : 3000L);
+    curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, opt && opt->timeout_ms ? opt->timeout_ms : 60000L);
+    curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, 0L);
+    curl_easy_setopt(c, CURLOPT_ACCEPT_ENCODING, "");
+    curl_easy_setopt(c, CURLOPT_USERAGENT, opt && opt->user_agent ? opt->user_agent : "reef");
+    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body);
+    curl_easy_setopt(c, CURLOPT_WRITEDATA, &t);
+    if (hdrs) curl_easy_setopt(c, CURLOPT_HTTPHEADER, hdrs);
+    if (opt && opt->insecure) {
+        curl_easy_setopt(c, CURLOPT_SSL_VERIFYPEER, 0L);
+        curl_easy_setopt(c, CURLOPT_SSL_VERIFYHOST, 0L);
+    }
+
+    CURLcode rc = curl_easy_perform(c);
+    if (!t.status) curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &t.status);
+    int result = COLLECT_OK;
+    if (t.sink_stopped) {
+        result = COLLECT_SINK_STOPPED;
+    } else if (t.too_big) {
+        snprintf(err->msg, sizeof err->msg, "%s: response larger than %zu bytes (raise --max-bytes)", url, t.max_bytes);
+        result = COLLECT_BAD_INPUT;
+    } else if (t.status && (t.status < 200 || t.status > 299)) {
+        const char *hint = t.status == 404 ? " (is net/http/pprof imported and served here?)"
+                           : t.status == 429 || t.status == 503 ? " (the endpoint is busy; reef does not retry)"
+                           : t.status == 401 || t.status == 403 ? " (pass credentials with -H)"
+                           : "";
+        snprintf(err->msg, sizeof err->msg, "%s: HTTP %ld%s%s%s", url, t.status, t.first_len ? ": " : "",
+                 t.first_line, hint);
+        result = COLLECT_UNREACHABLE;
+    } else if (rc != CURLE_OK) {
+        snprintf(err->msg, sizeof err->msg, "%s: %s", url, curl_easy_strerror(rc));
+        result = COLLECT_UNREACHABLE;
+    }
+    curl_slist_free_all(hdrs);
+    curl_easy_cleanup(c);
+    return result;
+}

@@ -1,0 +1,97 @@
+#!/bin/bash
+# Regenerate the committed goroutine-dump captures in tests/captures/.
+#
+#   tests/captures/regen.sh [--with-long-wait] [goX.Y.Z ...]
+#
+# For each Go version (default: VERSIONS below) builds tests/fixtures/zoo with
+# GOTOOLCHAIN=<version> (fetched through the module proxy on first use) and
+# writes tests/captures/<version>/ (see README.md there for the files).
+# --with-long-wait also writes long-wait.txt for $LOCAL_VERSION, which takes
+# about 75 extra seconds.
+set -euo pipefail
+
+# Newest patch release of each minor the module proxy served when this list
+# was made, plus the machine's go.
+VERSIONS="go1.19.13 go1.20.14 go1.21.13 go1.22.12 go1.23.12 go1.24.13 go1.25.14 go1.26.8 go1.27.4"
+# Version that also gets debug2-labels.txt (GODEBUG=tracebacklabels=1, Go 1.26+)
+# and, with --with-long-wait, long-wait.txt.
+LOCAL_VERSION="go1.26.8"
+LONG_WAIT_SECONDS=75
+
+here=$(cd "$(dirname "$0")" && pwd)
+fixtures=$(cd "$here/../fixtures" && pwd)
+
+long_wait=0
+versions=()
+for a in "$@"; do
+	case "$a" in
+	--with-long-wait) long_wait=1 ;;
+	go1.*) versions+=("$a") ;;
+	*) echo "usage: $0 [--with-long-wait] [goX.Y.Z ...]" >&2; exit 2 ;;
+	esac
+done
+[ ${#versions[@]} -gt 0 ] || read -r -a versions <<<"$VERSIONS"
+
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+
+# Run without inherited settings that change the dump format.
+unset GODEBUG GOTRACEBACK GOMAXPROCS
+
+# serve_quit BIN OUT SECONDS: run BIN -mode serve, wait for its
+# "listening on" line, wait SECONDS more, send SIGQUIT and keep its stderr
+# (the runtime's dump) in OUT. Extra environment comes from the caller.
+serve_quit() {
+	local bin=$1 out=$2 extra=$3 pid i
+	"$bin" -mode serve -truth "$work/truth-serve.txt" >"$work/serve.out" 2>"$out" &
+	pid=$!
+	for i in $(seq 600); do
+		grep -q '^listening on http://' "$work/serve.out" && break
+		if ! kill -0 "$pid" 2>/dev/null; then
+			echo "regen: zoo -mode serve exited early" >&2
+			cat "$out" >&2
+			return 1
+		fi
+		sleep 0.1
+	done
+	grep -q '^listening on http://' "$work/serve.out" || { echo "regen: no listening line" >&2; kill "$pid"; return 1; }
+	sleep "$extra"
+	kill -QUIT "$pid"
+	wait "$pid" || true
+}
+
+for v in "${versions[@]}"; do
+	echo "== $v"
+	bin="$work/$v"
+	GOTOOLCHAIN=$v "$fixtures/run.sh" build "$bin"
+	got=$(GOTOOLCHAIN=local go version "$bin/zoo" | awk '{print $2}')
+	if [ "$got" != "$v" ]; then
+		echo "regen: built with $got, wanted $v" >&2
+		exit 1
+	fi
+	zoo="$bin/zoo"
+	d="$here/$v"
+	# Keep an earlier long-wait.txt unless this run makes a new one.
+	[ -f "$d/long-wait.txt" ] && [ "$long_wait" = 0 ] && mv "$d/long-wait.txt" "$work/long-wait.keep"
+	rm -rf "$d"
+	mkdir -p "$d"
+	[ -f "$work/long-wait.keep" ] && mv "$work/long-wait.keep" "$d/long-wait.txt"
+
+	"$zoo" -mode dump2 -truth "$d/truth.txt" >"$d/debug2.txt"
+	"$zoo" -mode dump1 -truth "$work/truth1.txt" >"$d/debug1.txt"
+	GOTRACEBACK=all serve_quit "$zoo" "$d/sigquit.txt" 0
+	GOTRACEBACK=system serve_quit "$zoo" "$d/sigquit-system.txt" 0
+	GOTRACEBACK=all "$zoo" -mode panic -truth "$work/truth-panic.txt" 2>"$d/panic.txt" || true
+	timeout 120 "$zoo" -mode deadlock -truth "$d/truth-deadlock.txt" 2>"$d/deadlock.txt" || true
+	grep -q 'all goroutines are asleep - deadlock!' "$d/deadlock.txt" || { echo "regen: $v: no deadlock report" >&2; exit 1; }
+
+	if [ "$v" = "$LOCAL_VERSION" ]; then
+		GODEBUG=tracebacklabels=1 "$zoo" -mode dump2 -truth "$work/truth-labels.txt" >"$d/debug2-labels.txt"
+		if [ "$long_wait" = 1 ]; then
+			echo "   long wait: $LONG_WAIT_SECONDS s"
+			GOTRACEBACK=all serve_quit "$zoo" "$d/long-wait.txt" "$LONG_WAIT_SECONDS"
+		fi
+	fi
+	ls -l "$d" | awk 'NR > 1 {printf "   %8d %s\n", $5, $9}'
+done
+du -sh "$here"
