@@ -188,7 +188,15 @@ static void classify_one(gmodel *m, ggroup *g, const gclassify_options *opt, loc
     int app = ggroup_app_frame(m, g);
     uint64_t n = g->count;
 
-    if (g->leaked) {
+    if (m->leak_profile) {
+        /* Everything in /debug/pprof/goroutineleak is a leak the runtime
+         * proved: blocked on something no runnable goroutine can reach. */
+        buf_printf(&b, "%llu %s in Go's goroutine leak profile: blocked on a channel or lock no running "
+                       "goroutine can reach",
+                   (unsigned long long)n, plural(n));
+        site_phrase(&b, m, g, app);
+        set_reason(g, GCLASS_LEAK, &b);
+    } else if (g->leaked) {
         buf_printf(&b, "%llu %s marked leaked by the Go runtime, blocked", (unsigned long long)n, plural(n));
         wait_phrase(&b, g);
         buf_printf(&b, " in %s", state ? state : "?");

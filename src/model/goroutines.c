@@ -47,6 +47,7 @@ void gmodel_reset(gmodel *m)
     free_groups(m);
     m->total = 0;
     m->declared_total = 0;
+    m->leak_profile = false;
 }
 
 const char *gmodel_str(const gmodel *m, uint32_t id) { return intern_str(&m->strings, id); }

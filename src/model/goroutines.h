@@ -108,6 +108,7 @@ typedef struct gmodel {
     gdump_format format;
     uint64_t total;           /* goroutines seen */
     uint64_t declared_total;  /* "goroutine profile: total N", 0 if absent */
+    bool leak_profile;        /* the dump is Go's goroutineleak profile */
     unsigned dumps;           /* dumps seen in the input */
     unsigned selected_dump;   /* the one the groups come from, 1-based */
 } gmodel;

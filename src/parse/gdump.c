@@ -78,6 +78,7 @@ struct gparser {
     bool seen_goroutine;
     gdump_format last_format;
     bool counts_header_pending;     /* "goroutine profile: total N" seen */
+    bool leak_profile_pending;      /* ... and it was the goroutineleak profile */
     uint64_t pending_total, dump_declared;
     unsigned long long counts_sum;  /* goroutines in this dump's blocks */
 };
@@ -392,19 +393,21 @@ static int start_dump_if_new(gparser *p, gdump_format format)
         if (p->seen_goroutine && check_counts(p) < 0) return -1;
         p->model->dumps++;
         p->new_dump_pending = false;
+        p->in_selected_dump = p->opt.dump == 0 || p->opt.dump == p->model->dumps;
         if (p->opt.dump == 0 && p->model->dumps > 1) gmodel_reset(p->model);
         p->dump_declared = p->counts_header_pending ? p->pending_total : 0;
-        p->model->declared_total = p->dump_declared;
+        if (p->in_selected_dump) {
+            p->model->declared_total = p->dump_declared;
+            p->model->leak_profile = p->leak_profile_pending;
+            p->model->format = format;
+            p->model->selected_dump = p->model->dumps;
+        }
+        p->leak_profile_pending = false;
         p->counts_header_pending = false;
         p->counts_sum = 0;
     }
     p->last_format = format;
     p->seen_goroutine = true;
-    p->in_selected_dump = p->opt.dump == 0 || p->opt.dump == p->model->dumps;
-    if (p->in_selected_dump) {
-        p->model->format = format;
-        p->model->selected_dump = p->model->dumps;
-    }
     return 0;
 }
 
@@ -716,10 +719,19 @@ static int counts_line(gparser *p, const char *s, size_t n)
 
 /* ---- text between goroutines ------------------------------------------------------ */
 
+/* "goroutine profile: total N" (debug=1), or "goroutineleak profile:
+ * total N" for Go 1.26+'s leak profile: returns the offset of N, or 0. */
+static size_t profile_header(const char *s, size_t n)
+{
+    if (STARTS(s, n, "goroutine profile: total ")) return 25;
+    if (STARTS(s, n, "goroutineleak profile: total ")) return 29;
+    return 0;
+}
+
 static void note_dump_marker(gparser *p, const char *s, size_t n)
 {
     if (STARTS(s, n, "panic: ") || STARTS(s, n, "fatal error: ") || STARTS(s, n, "SIGQUIT: quit") ||
-        STARTS(s, n, "SIGABRT: abort") || STARTS(s, n, "goroutine profile: total ") ||
+        STARTS(s, n, "SIGABRT: abort") || profile_header(s, n) ||
         (STARTS(s, n, "SIG") && memmem(s, n, ": ", 2)))
         p->new_dump_pending = p->seen_goroutine;
 }
@@ -756,9 +768,11 @@ static int outside_line(gparser *p, const char *s, size_t n)
         p->state = P_FRAMES;
         return 0;
     }
-    if (STARTS(s, n, "goroutine profile: total ")) {
+    size_t hl = profile_header(s, n);
+    if (hl) {
         uint64_t total = 0;
-        scan_uint(s + 25, n - 25, &total);
+        scan_uint(s + hl, n - hl, &total);
+        p->leak_profile_pending = STARTS(s, n, "goroutineleak profile: ");
         note_dump_marker(p, s, n);
         p->pending_total = total;
         p->counts_header_pending = true;

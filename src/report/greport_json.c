@@ -139,6 +139,8 @@ void greport_json(FILE *out, const greport *r)
     }
     json_key(&w, "format");
     json_cstring(&w, m->format == GDUMP_COUNTS ? "debug=1" : "traceback");
+    json_key(&w, "leak_profile");
+    json_bool(&w, m->leak_profile);
     json_key(&w, "dumps");
     json_uint(&w, m->dumps);
     json_key(&w, "dump");

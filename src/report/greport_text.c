@@ -111,15 +111,25 @@ void greport_text(FILE *out, const greport *r)
     if (by_class[0]) fprintf(out, "%sother %" PRIu64, first ? "  " : ", ", by_class[0]);
     fprintf(out, "\n\n");
 
+    /* Columns as wide as their widest cell, so states of any length align. */
+    int state_w = 5, wait_w = 4;
+    char wait[48];
     for (size_t i = 0; i < r->ngroups; i++) {
         const ggroup *g = r->groups[i];
-        char wait[48];
+        int sw = g->state ? (int)strlen(gmodel_str(m, g->state)) : 1;
+        if (sw > state_w) state_w = sw;
+        wait_cell(wait, sizeof wait, g);
+        if ((int)strlen(wait) > wait_w) wait_w = (int)strlen(wait);
+    }
+    if (state_w > 40) state_w = 40;
+    for (size_t i = 0; i < r->ngroups; i++) {
+        const ggroup *g = r->groups[i];
         if (g->cls == GCLASS_RUNNING) snprintf(wait, sizeof wait, "-");
         else wait_cell(wait, sizeof wait, g);
         const char *state = g->state ? gmodel_str(m, g->state) : "-";
         const char *col = r->color ? class_color(g->cls) : "";
-        fprintf(out, "%s%-12s%s %8" PRIu64 "  %-18s %8s", col, class_label(g->cls), r->color ? C_RESET : "", g->count,
-                state, wait);
+        fprintf(out, "%s%-12s%s %8" PRIu64 "  %-*s  %*s", col, class_label(g->cls), r->color ? C_RESET : "", g->count,
+                state_w, state, wait_w, wait);
         if (g->locked) fprintf(out, "  locked %" PRIu64, g->locked);
         fprintf(out, "\n  %s\n", g->reason ? g->reason : "");
         if (!r->brief) {

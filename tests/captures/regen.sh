@@ -16,6 +16,9 @@ VERSIONS="go1.19.13 go1.20.14 go1.21.13 go1.22.12 go1.23.12 go1.24.13 go1.25.14 
 # Version that also gets debug2-labels.txt (GODEBUG=tracebacklabels=1, Go 1.26+)
 # and, with --with-long-wait, long-wait.txt.
 LOCAL_VERSION="go1.26.8"
+# Versions whose runtime finds leaked goroutines by default (Go 1.27+: the
+# goroutineleak profile, which marks its goroutines "(leaked)" in later dumps).
+LEAK_VERSIONS="go1.27.4"
 LONG_WAIT_SECONDS=75
 
 here=$(cd "$(dirname "$0")" && pwd)
@@ -60,6 +63,26 @@ serve_quit() {
 	wait "$pid" || true
 }
 
+# serve_leak BIN DIR: run BIN -mode serve, ask for the goroutineleak
+# profile (debug=1, kept as leakprofile.txt), then a debug=2 dump, in which
+# the runtime now marks those goroutines "(leaked)" (kept as leaked.txt).
+serve_leak() {
+	local bin=$1 d=$2 pid i url
+	"$bin" -mode serve -truth "$work/truth-leak.txt" >"$work/leak.out" 2>/dev/null &
+	pid=$!
+	for i in $(seq 600); do
+		url=$(sed -n 's/^listening on //p' "$work/leak.out")
+		[ -n "$url" ] && break
+		sleep 0.1
+	done
+	[ -n "$url" ] || { echo "regen: no listening line" >&2; kill "$pid"; return 1; }
+	curl -sf "$url/debug/pprof/goroutineleak?debug=1" >"$d/leakprofile.txt"
+	curl -sf "$url/debug/pprof/goroutine?debug=2" >"$d/leaked.txt"
+	kill "$pid"
+	wait "$pid" || true
+	grep -q '(leaked)' "$d/leaked.txt" || { echo "regen: no (leaked) goroutines" >&2; return 1; }
+}
+
 for v in "${versions[@]}"; do
 	echo "== $v"
 	bin="$work/$v"
@@ -92,6 +115,7 @@ for v in "${versions[@]}"; do
 			GOTRACEBACK=all serve_quit "$zoo" "$d/long-wait.txt" "$LONG_WAIT_SECONDS"
 		fi
 	fi
+	case " $LEAK_VERSIONS " in *" $v "*) serve_leak "$zoo" "$d" ;; esac
 	ls -l "$d" | awk 'NR > 1 {printf "   %8d %s\n", $5, $9}'
 done
 du -sh "$here"

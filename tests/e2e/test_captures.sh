@@ -19,6 +19,19 @@ for dir in "$CAPTURES"/go*/; do
   [[ -f $dir/debug2-labels.txt ]] && check_traceback "$dir/debug2-labels.txt" "$dir/truth.txt"
   [[ -f $dir/deadlock.txt ]] && check_traceback "$dir/deadlock.txt" "$dir/truth-deadlock.txt"
   [[ -f $dir/debug1.txt ]] && check_debug1 "$dir/debug1.txt" "$dir/truth.txt"
+  if [[ -f $dir/leaked.txt ]]; then
+    # Go 1.27 marks what its leak profile found "(leaked)": exactly the
+    # zoo's unreachable kinds, and reef classes them all as leaks.
+    check_traceback "$dir/leaked.txt" "$dir/truth.txt"
+    want=$(truth_json "$dir/truth.txt" | jq '[.[] | select(.kind | IN("leak", "leak-recv", "nil-recv", "select-forever")) | .count] | add')
+    "$REEF" goroutines --json "$dir/leaked.txt" >"$TMP/l.json"
+    check "$v: (leaked) goroutines = the unreachable kinds" eq "$(jq '[.groups[].leaked] | add' "$TMP/l.json")" "$want"
+    check "$v: (leaked) groups are leaks" eq "$(jq -r '[.groups[] | select(.leaked > 0) | .class] | unique | join(",")' "$TMP/l.json")" "leak"
+    "$REEF" goroutines --json "$dir/leakprofile.txt" >"$TMP/lp.json"
+    check "$v: leak profile total" eq "$(jq .total "$TMP/lp.json")" "$want"
+    check "$v: leak profile flagged" eq "$(jq .leak_profile "$TMP/lp.json")" "true"
+    check "$v: leak profile: every group a leak" eq "$(jq -r '[.groups[].class] | unique | join(",")' "$TMP/lp.json")" "leak"
+  fi
   echo "checked $v"
 done
 check "captures from at least six Go releases" test "$versions" -ge 6

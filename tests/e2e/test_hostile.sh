@@ -53,4 +53,19 @@ check "one request to the failing endpoint" eq "$(grep -c '^request /error' "$lo
 run_reef goroutines "$URL/busy/debug/pprof/"
 check "busy base URL exits 3" eq "$RC" 3
 check "the base URL's first request is debug=1" eq "$(grep '^request /busy/debug' "$log")" "request /busy/debug/pprof/goroutine?debug=1"
+# Credentials by header, and HTTPS (certificate checked unless -k).
+run_reef goroutines "$URL/auth/x"
+check "no credentials: exit 3" eq "$RC" 3
+check "no credentials: 401 and a hint" contains "$ERR" "HTTP 401: who are you? (pass credentials with -H)"
+run_reef goroutines --json -H "Authorization: Bearer sesame" "$URL/auth/x"
+check "-H: accepted" eq "$RC" 0
+check "-H: the dump is read" eq "$(jq .total <<<"$OUT")" 1
+start_fixture hostile -tls -lifetime 120s
+check "the TLS fixture serves https" contains "$URL" "https://"
+run_reef goroutines -H "Authorization: Bearer sesame" "$URL/auth/x"
+check "self-signed certificate refused: exit 3" eq "$RC" 3
+check "certificate problem named" contains "$ERR" "certificate"
+run_reef goroutines --json -k -H "Authorization: Bearer sesame" "$URL/auth/x"
+check "-k: https read" eq "$(jq .total <<<"$OUT")" 1
+
 pass
