@@ -181,11 +181,24 @@ static lock_site *find_site(lock_site *sites, size_t n, const gframe *f)
     return NULL;
 }
 
+/* The frame that best says where a group is: its innermost application
+ * frame, else its outermost frame, the function the goroutine was started
+ * in (net/http.(*conn).serve says more than internal/poll.runtime_pollWait). */
+static int telling_frame(const gmodel *m, const ggroup *g, int app)
+{
+    if (app >= 0) return app;
+    int i = (int)g->nframes - 1;
+    /* runtime.goexit closes every stack at GOTRACEBACK=system. */
+    while (i > 0 && strcmp(gmodel_str(m, g->frames[i].func), "runtime.goexit") == 0) i--;
+    return i > 0 ? i : 0;
+}
+
 static void classify_one(gmodel *m, ggroup *g, const gclassify_options *opt, lock_site *sites, size_t nsites)
 {
     buf b = {0};
     const char *state = g->state ? gmodel_str(m, g->state) : NULL;
     int app = ggroup_app_frame(m, g);
+    int where = telling_frame(m, g, app);
     uint64_t n = g->count;
 
     if (m->leak_profile) {
@@ -205,13 +218,13 @@ static void classify_one(gmodel *m, ggroup *g, const gclassify_options *opt, loc
         set_reason(g, GCLASS_LEAK, &b);
     } else if (is_running(m, g)) {
         buf_printf(&b, "%llu %s %s", (unsigned long long)n, plural(n), g->unavailable ? "running on another thread" : state);
-        site_phrase(&b, m, g, app >= 0 ? app : 0);
+        site_phrase(&b, m, g, where);
         set_reason(g, GCLASS_RUNNING, &b);
     } else if (pool_frame(m, g) >= 0) {
         int pf = pool_frame(m, g);
-        buf_printf(&b, "%llu %s waiting%s for a connection in %s", (unsigned long long)n, plural(n),
-                   "", gmodel_str(m, g->frames[pf].func));
+        buf_printf(&b, "%llu %s waiting", (unsigned long long)n, plural(n));
         wait_phrase(&b, g);
+        buf_printf(&b, " for a connection in %s", gmodel_str(m, g->frames[pf].func));
         if (app >= 0) {
             buf_puts(&b, ", called");
             site_phrase(&b, m, g, app);
@@ -245,12 +258,12 @@ static void classify_one(gmodel *m, ggroup *g, const gclassify_options *opt, loc
                (!state && has_func(m, g, "internal/poll.runtime_pollWait"))) {
         buf_printf(&b, "%llu %s in %s", (unsigned long long)n, plural(n), state ? state : "IO wait");
         wait_phrase(&b, g);
-        site_phrase(&b, m, g, app >= 0 ? app : 0);
+        site_phrase(&b, m, g, where);
         set_reason(g, GCLASS_IO_WAIT, &b);
     } else if (app < 0) {
         buf_printf(&b, "%llu %s of the runtime or standard library, %s", (unsigned long long)n, plural(n),
                    state ? state : "state unknown");
-        site_phrase(&b, m, g, 0);
+        site_phrase(&b, m, g, where);
         set_reason(g, GCLASS_IDLE, &b);
     } else if (blocks_forever(m, g)) {
         buf_printf(&b, "%llu %s blocked forever in %s", (unsigned long long)n, plural(n), state);
@@ -288,11 +301,11 @@ static void classify_one(gmodel *m, ggroup *g, const gclassify_options *opt, loc
         buf_puts(&b, "; a debug=1 dump has no states or wait times: confirm with a debug=2 dump (--full)");
         set_reason(g, GCLASS_LEAK, &b);
     } else {
-        if (state) buf_printf(&b, "%llu %s %s", (unsigned long long)n, plural(n), state);
+        if (state) buf_printf(&b, "%llu %s in %s", (unsigned long long)n, plural(n), state);
         else buf_printf(&b, "%llu %s, state unknown (debug=1),", (unsigned long long)n, plural(n));
         wait_phrase(&b, g);
         site_phrase(&b, m, g, app);
-        if (is_blocking_wait(m, g) && g->has_created_by && g->nparents == 1)
+        if (is_blocking_wait(m, g) && g->has_created_by && g->nparents == 1 && n > 1)
             buf_puts(&b, ", all started by one goroutine (a pool or a long-lived loop)");
         set_reason(g, GCLASS_OTHER, &b);
     }

@@ -62,6 +62,13 @@ check "text: stacks shown" contains "$OUT" "tests/fixtures/zoo/kinds.go:154"
 check "text: no color into a file" eq "$(grep -c $'\033\\[' <<<"$OUT" || true)" 0
 run_reef goroutines --color always "$D2"
 check "--color always: escapes" test "$(grep -c $'\033\\[' <<<"$OUT")" -gt 0
+if command -v script >/dev/null; then
+  # On a terminal (script(1) gives reef a pty), color is on unless NO_COLOR.
+  tty_out=$(script -qec "$REEF goroutines --brief $D2" /dev/null)
+  check "terminal: color by default" test "$(grep -c $'\033\\[' <<<"$tty_out")" -gt 0
+  tty_out=$(NO_COLOR=1 script -qec "$REEF goroutines --brief $D2" /dev/null)
+  check "terminal: NO_COLOR turns it off" eq "$(grep -c $'\033\\[' <<<"$tty_out" || true)" 0
+fi
 run_reef goroutines --color sometimes "$D2"
 check "--color with a bad value exits 2" eq "$RC" 2
 
