@@ -7,7 +7,7 @@ FUZZ_BUILD ?= build-fuzz
 JOBS       ?= 2
 export PATH := $(PATH):/usr/local/go/bin
 
-.PHONY: all deps build test test-fast demo fuzz bench clean
+.PHONY: all deps build test test-fast demo fuzz bench bench-pprof clean
 
 all: build
 
@@ -37,6 +37,9 @@ fuzz: deps
 
 bench: build
 	@bench/run.sh
+
+bench-pprof: build
+	@bench/pprof.sh
 
 clean:
 	rm -rf $(BUILD) $(ASAN_BUILD) $(FUZZ_BUILD)

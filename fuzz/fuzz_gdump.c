@@ -1,6 +1,6 @@
 /* fuzz_gdump.c - libFuzzer harness for the goroutine-dump parser.
  *
- * The first byte picks a chunk size so that the line-carrying code between
+ * The last byte picks a chunk size so that the line-carrying code between
  * feeds is exercised as well as the one-shot (mmap) path.  Whatever parses
  * is also classified and rendered, so the analyzer and the reporters see
  * every shape of model the parser can produce. */
@@ -18,9 +18,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     if (size == 0) return 0;
-    size_t chunk = data[0] ? data[0] : size;
-    data++;
-    size--;
+    /* The last byte picks the chunk size but stays part of the input, so
+     * seed files are read as they are. */
+    size_t chunk = data[size - 1] ? data[size - 1] : size;
 
     gmodel m;
     gmodel_init(&m);

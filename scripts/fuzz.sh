@@ -8,15 +8,21 @@ seconds=${FUZZ_SECONDS:-20}
 build=${FUZZ_BUILD:-build-fuzz}
 
 CC=clang cmake -S . -B "$build" -DREEF_FUZZ=ON -DREEF_SANITIZE=ON -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
-cmake --build "$build" -j2 --target fuzz_gdump >/dev/null
+cmake --build "$build" -j2 --target fuzz_gdump fuzz_pprof >/dev/null
 
 status=0
-for harness in gdump; do
+for harness in gdump pprof; do
   corpus="$build/corpus-$harness"
   mkdir -p "$corpus" fuzz/artifacts
-  # Seeds: every committed dump (small ones whole) and every bad input.
-  { find tests/captures tests/bad fuzz/seeds/"$harness" -type f -size -256k 2>/dev/null || true; } |
-    while read -r f; do cp "$f" "$corpus/seed-$(echo "$f" | tr '/' '_')"; done
+  # Seeds: the committed captures and bad inputs of the harness's format.
+  case $harness in
+  gdump) seeds=$(find tests/captures tests/bad -maxdepth 2 -type f -size -256k ! -path '*/pprof/*' ! -name '*.sh' 2>/dev/null) ;;
+  pprof) seeds=$(find tests/captures/pprof tests/bad/pprof -type f -size -256k -name '*.pb*' 2>/dev/null) ;;
+  esac
+  # shellcheck disable=SC2086
+  for f in $seeds fuzz/seeds/"$harness"/*; do
+    if [ -f "$f" ]; then cp "$f" "$corpus/seed-$(echo "$f" | tr '/' '_')"; fi
+  done
   echo "fuzz: $harness for ${seconds}s"
   if ! "$build/fuzz_$harness" "$corpus" -max_total_time="$seconds" -max_len=65536 \
       -rss_limit_mb=2048 -timeout=10 -artifact_prefix=fuzz/artifacts/ -print_final_stats=1 \

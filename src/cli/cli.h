@@ -2,6 +2,9 @@
 #ifndef REEF_CLI_H
 #define REEF_CLI_H
 
+#include "../collect/collect.h"
+
+#include <getopt.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -21,7 +24,28 @@ typedef struct command {
     const char *usage; /* full help text */
 } command;
 
+/* The HTTP options of every command that fetches from a service. */
+enum { CLI_OPT_TIMEOUT = 1000, CLI_OPT_CONNECT_TIMEOUT, CLI_OPT_MAX_BYTES };
+#define CLI_HTTP_SHORT_OPTIONS "H:k"
+#define CLI_HTTP_LONG_OPTIONS                                               \
+    {"timeout", required_argument, NULL, CLI_OPT_TIMEOUT},                  \
+    {"connect-timeout", required_argument, NULL, CLI_OPT_CONNECT_TIMEOUT},  \
+    {"max-bytes", required_argument, NULL, CLI_OPT_MAX_BYTES},              \
+    {"header", required_argument, NULL, 'H'},                               \
+    {"insecure", no_argument, NULL, 'k'}
+
+typedef struct cli_http {
+    http_options http;
+    const char **headers;    /* NULL-terminated, for http.headers */
+    size_t nheaders;
+} cli_http;
+
+/* Applies option c if it is one of CLI_HTTP_*; returns whether it was. */
+bool cli_http_option(cli_http *h, int c, const char *arg);
+void cli_http_free(cli_http *h);
+
 extern const command cmd_goroutines;
+extern const command cmd_pprof;
 
 /* Prints "reef: " + message to stderr; returns status. */
 int cli_error(int status, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

@@ -48,6 +48,8 @@ static const char usage_text[] =
     "                     idle, running, other\n"
     "  --hide-runtime     drop groups with no application frame, and runtime frames\n"
     "  --dump N           with several dumps in the input, use the Nth (default: last)\n"
+    "  --partial          accept a dump cut inside a goroutine (always on for URLs:\n"
+    "                     Go's debug=2 handler stops at 64 MiB); that goroutine is left out\n"
     "\n"
     "Classification:\n"
     "  --leak-min N       blocked groups this large may be leaks (default 10)\n"
@@ -66,7 +68,7 @@ static const char usage_text[] =
     "Exit status: 0 done, 2 bad usage or input, 3 service unreachable.\n";
 
 typedef struct options {
-    bool json, folded, brief, similar, hide_runtime, full, insecure;
+    bool json, folded, brief, similar, hide_runtime, full, partial;
     const char *color;
     const char *match;
     int cls;
@@ -74,15 +76,12 @@ typedef struct options {
     unsigned dump;
     gclassify_options classify;
     uint64_t full_cap;
-    http_options http;
-    const char **headers;
-    size_t nheaders;
+    cli_http net;
 } options;
 
 enum {
     OPT_JSON = 256, OPT_FOLDED, OPT_BRIEF, OPT_COLOR, OPT_SIMILAR, OPT_MATCH, OPT_MIN_COUNT, OPT_CLASS,
-    OPT_HIDE_RUNTIME, OPT_DUMP, OPT_LEAK_MIN, OPT_PILEUP_MIN, OPT_FULL, OPT_FULL_CAP, OPT_TIMEOUT,
-    OPT_CONNECT_TIMEOUT, OPT_MAX_BYTES,
+    OPT_HIDE_RUNTIME, OPT_DUMP, OPT_LEAK_MIN, OPT_PILEUP_MIN, OPT_FULL, OPT_FULL_CAP, OPT_PARTIAL,
 };
 
 static const struct option long_options[] = {
@@ -99,12 +98,9 @@ static const struct option long_options[] = {
     {"leak-min", required_argument, NULL, OPT_LEAK_MIN},
     {"pileup-min", required_argument, NULL, OPT_PILEUP_MIN},
     {"full", no_argument, NULL, OPT_FULL},
+    {"partial", no_argument, NULL, OPT_PARTIAL},
     {"full-cap", required_argument, NULL, OPT_FULL_CAP},
-    {"timeout", required_argument, NULL, OPT_TIMEOUT},
-    {"connect-timeout", required_argument, NULL, OPT_CONNECT_TIMEOUT},
-    {"max-bytes", required_argument, NULL, OPT_MAX_BYTES},
-    {"header", required_argument, NULL, 'H'},
-    {"insecure", no_argument, NULL, 'k'},
+    CLI_HTTP_LONG_OPTIONS,
     {NULL, 0, NULL, 0},
 };
 
@@ -123,7 +119,8 @@ static int parse_options(int argc, char **argv, options *o)
     optind = 1;
     opterr = 0;
     int c;
-    while ((c = getopt_long(argc, argv, ":H:k", long_options, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, ":" CLI_HTTP_SHORT_OPTIONS, long_options, NULL)) != -1) {
+        if (cli_http_option(&o->net, c, optarg)) continue;
         switch (c) {
         case OPT_JSON: o->json = true; break;
         case OPT_FOLDED: o->folded = true; break;
@@ -141,24 +138,14 @@ static int parse_options(int argc, char **argv, options *o)
         case OPT_LEAK_MIN: o->classify.leak_min = cli_uint("--leak-min", optarg); break;
         case OPT_PILEUP_MIN: o->classify.pileup_min = cli_uint("--pileup-min", optarg); break;
         case OPT_FULL: o->full = true; break;
+        case OPT_PARTIAL: o->partial = true; break;
         case OPT_FULL_CAP: o->full_cap = cli_uint("--full-cap", optarg); break;
-        case OPT_TIMEOUT: o->http.timeout_ms = (long)cli_uint("--timeout", optarg) * 1000; break;
-        case OPT_CONNECT_TIMEOUT: o->http.connect_timeout_ms = (long)cli_uint("--connect-timeout", optarg) * 1000; break;
-        case OPT_MAX_BYTES: o->http.max_bytes = cli_uint("--max-bytes", optarg); break;
-        case 'H':
-            o->headers = xrealloc(o->headers, (o->nheaders + 2) * sizeof *o->headers);
-            o->headers[o->nheaders++] = optarg;
-            o->headers[o->nheaders] = NULL;
-            break;
-        case 'k': o->insecure = true; break;
         case ':': return cli_error(EXIT_USAGE, "%s needs a value; see 'reef help goroutines'", argv[optind - 1]);
         default: return cli_error(EXIT_USAGE, "unknown option %s; see 'reef help goroutines'", argv[optind - 1]);
         }
     }
     if (o->json + o->folded > 1) return cli_error(EXIT_USAGE, "--json and --folded exclude each other");
-    if (o->http.timeout_ms == 0 && o->full) o->http.timeout_ms = 120000;
-    o->http.headers = o->headers;
-    o->http.insecure = o->insecure;
+    if (o->net.http.timeout_ms == 0 && o->full) o->net.http.timeout_ms = 120000;
     return EXIT_OK;
 }
 
@@ -167,34 +154,21 @@ static int parse_options(int argc, char **argv, options *o)
 /* Reads one source into m.  Returns an exit status. */
 static int read_dump(const char *source, const char *name, const options *o, gmodel *m)
 {
-    gparse_options popt = {.input_name = name, .dump = o->dump};
+    /* Go's debug=2 handler stops at 64 MiB, mid-goroutine: over HTTP a cut
+     * dump is expected, in a file it is an error unless --partial. */
+    gparse_options popt = {.input_name = name, .dump = o->dump, .partial = o->partial || collect_is_url(source)};
     char *message;
-    int rc = gdump_read(source, &popt, &o->http, m, &message);
+    int rc = gdump_read(source, &popt, &o->net.http, m, &message);
     if (rc) cli_error(rc, "%s", message);
     free(message);
     return rc;
 }
 
-/* A base URL is "http://host:port" or ".../debug/pprof/": reef picks the
- * goroutine endpoint itself.  Anything else names the endpoint. */
-static bool is_base_url(const char *url)
-{
-    if (!collect_url_has_path(url)) return true;
-    size_t n = strlen(url);
-    while (n && url[n - 1] == '/') n--;
-    return n >= 12 && memcmp(url + n - 12, "/debug/pprof", 12) == 0;
-}
-
 static char *endpoint(const char *base, int debug)
 {
-    buf b = {0};
-    size_t n = strlen(base);
-    while (n && base[n - 1] == '/') n--;
-    if (n >= 12 && memcmp(base + n - 12, "/debug/pprof", 12) == 0) n -= 12;
-    buf_append(&b, base, n);
-    buf_printf(&b, "/debug/pprof/goroutine?debug=%d", debug);
-    buf_cstr(&b);
-    return b.data;
+    char path[40];
+    snprintf(path, sizeof path, "goroutine?debug=%d", debug);
+    return collect_endpoint(base, path);
 }
 
 /* A base URL: debug=1 first (cheap: the world stops only briefly), then
@@ -278,12 +252,12 @@ static int run(int argc, char **argv)
     int rc = parse_options(argc, argv, &o);
     if (rc != EXIT_OK) return rc;
     if (optind < argc - 1) {
-        free(o.headers);
+        cli_http_free(&o.net);
         return cli_error(EXIT_USAGE, "one input at a time; see 'reef help goroutines'");
     }
     const char *source = optind < argc ? argv[optind] : "-";
     if (strcmp(source, "-") == 0 && isatty(STDIN_FILENO)) {
-        free(o.headers);
+        cli_http_free(&o.net);
         fputs(usage_text, stderr);
         return EXIT_USAGE;
     }
@@ -292,9 +266,12 @@ static int run(int argc, char **argv)
     gmodel m;
     gmodel_init(&m);
     char *used = NULL;
-    if (collect_is_url(source) && is_base_url(source)) rc = fetch_service(source, &o, &m, &used);
+    if (collect_is_base_url(source)) rc = fetch_service(source, &o, &m, &used);
     else rc = read_dump(source, name, &o, &m);
     if (rc == EXIT_OK) {
+        if (m.truncated_line)
+            fprintf(stderr, "reef: %s is cut inside goroutine %llu (line %llu); that goroutine is left out\n", name,
+                    (unsigned long long)m.truncated_goroutine, m.truncated_line);
         if (m.dumps > 1 && o.dump == 0 && !o.json)
             fprintf(stderr, "reef: %s holds %u dumps; showing the last (--dump N picks another)\n", name, m.dumps);
         if (o.similar) gmodel_merge_similar(&m);
@@ -316,7 +293,7 @@ static int run(int argc, char **argv)
         }
     }
     free(used);
-    free(o.headers);
+    cli_http_free(&o.net);
     gmodel_free(&m);
     return rc;
 }

@@ -1,6 +1,7 @@
 /* main.c - reef's command dispatcher: "reef COMMAND [options]". */
 #include "cli.h"
 #include "../version.h"
+#include "../util/xalloc.h"
 
 #include <errno.h>
 #include <stdarg.h>
@@ -11,6 +12,7 @@
 
 static const command *const commands[] = {
     &cmd_goroutines,
+    &cmd_pprof,
 };
 #define NCOMMANDS (sizeof commands / sizeof *commands)
 
@@ -48,6 +50,30 @@ bool cli_color(const char *when, int fd)
     if (strcmp(when, "never") == 0) return false;
     cli_error(EXIT_USAGE, "--color wants auto, always or never, not \"%s\"", when);
     exit(EXIT_USAGE);
+}
+
+bool cli_http_option(cli_http *h, int c, const char *arg)
+{
+    switch (c) {
+    case CLI_OPT_TIMEOUT: h->http.timeout_ms = (long)cli_uint("--timeout", arg) * 1000; return true;
+    case CLI_OPT_CONNECT_TIMEOUT: h->http.connect_timeout_ms = (long)cli_uint("--connect-timeout", arg) * 1000; return true;
+    case CLI_OPT_MAX_BYTES: h->http.max_bytes = cli_uint("--max-bytes", arg); return true;
+    case 'k': h->http.insecure = true; return true;
+    case 'H':
+        h->headers = xrealloc(h->headers, (h->nheaders + 2) * sizeof *h->headers);
+        h->headers[h->nheaders++] = arg;
+        h->headers[h->nheaders] = NULL;
+        h->http.headers = h->headers;
+        return true;
+    default: return false;
+    }
+}
+
+void cli_http_free(cli_http *h)
+{
+    free(h->headers);
+    h->headers = NULL;
+    h->nheaders = 0;
 }
 
 static void usage(FILE *out)

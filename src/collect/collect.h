@@ -50,8 +50,14 @@ int collect_http(const char *url, const http_options *opt, collect_sink sink, vo
 
 bool collect_is_url(const char *s);
 
-/* Splits a URL into base ("http://host:port") and whether it names a path
- * beyond "/" (then it is fetched as given). */
-bool collect_url_has_path(const char *url);
+/* A base URL names a service, not an endpoint: "http://host:port[/]" or
+ * ".../debug/pprof[/]".  Commands pick the endpoint themselves. */
+bool collect_is_base_url(const char *url);
+/* base (a base URL) + "/debug/pprof/" + path; malloc'd. */
+char *collect_endpoint(const char *base, const char *path);
+
+/* Reads source: a URL through collect_http, "-" or a path through
+ * collect_file. */
+int collect_source(const char *source, const http_options *http, collect_sink sink, void *ctx, collect_error *err);
 
 #endif

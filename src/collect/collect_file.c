@@ -115,11 +115,42 @@ bool collect_is_url(const char *s)
     return strncmp(s, "http://", 7) == 0 || strncmp(s, "https://", 8) == 0;
 }
 
-bool collect_url_has_path(const char *url)
+static bool url_has_path(const char *url)
 {
     const char *p = strstr(url, "://");
     if (!p) return false;
     p = strchr(p + 3, '/');
     if (!p) return false;
     return p[1] != '\0' && p[1] != '?';
+}
+
+/* Length of url without trailing slashes and a trailing "/debug/pprof". */
+static size_t base_length(const char *url, bool *pprof_suffix)
+{
+    size_t n = strlen(url);
+    while (n && url[n - 1] == '/') n--;
+    *pprof_suffix = n >= 12 && memcmp(url + n - 12, "/debug/pprof", 12) == 0;
+    return *pprof_suffix ? n - 12 : n;
+}
+
+bool collect_is_base_url(const char *url)
+{
+    bool suffix;
+    base_length(url, &suffix);
+    return collect_is_url(url) && (!url_has_path(url) || suffix);
+}
+
+char *collect_endpoint(const char *base, const char *path)
+{
+    bool suffix;
+    size_t n = base_length(base, &suffix);
+    size_t len = n + strlen("/debug/pprof/") + strlen(path) + 1;
+    char *out = xmalloc(len);
+    snprintf(out, len, "%.*s/debug/pprof/%s", (int)n, base, path);
+    return out;
+}
+
+int collect_source(const char *source, const http_options *http, collect_sink sink, void *ctx, collect_error *err)
+{
+    return collect_is_url(source) ? collect_http(source, http, sink, ctx, err) : collect_file(source, sink, ctx, err);
 }

@@ -111,6 +111,8 @@ typedef struct gmodel {
     bool leak_profile;        /* the dump is Go's goroutineleak profile */
     unsigned dumps;           /* dumps seen in the input */
     unsigned selected_dump;   /* the one the groups come from, 1-based */
+    unsigned long long truncated_line; /* input cut here inside a goroutine (partial reads), else 0 */
+    uint64_t truncated_goroutine;
 } gmodel;
 
 void gmodel_init(gmodel *m);

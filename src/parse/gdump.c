@@ -494,14 +494,19 @@ static int outside_line(gparser *p, const char *s, size_t n);
 
 /* A function line was not followed by its source line.  If it looked like
  * a call, the dump is damaged; otherwise it was text after the goroutine. */
-static int unpaired_function(gparser *p, bool at_eof)
+static bool pending_is_frame(const gparser *p)
 {
     /* Go function names have no spaces and hold a '.' (pkg.Func); "exit
      * status 2" after a panic does not.  The name is still in the key. */
     const char *name = p->key.data + p->pend_key_len;
     size_t name_len = p->key.len - p->pend_key_len;
     bool looks_like_func = memchr(name, ' ', name_len) == NULL && memchr(name, '.', name_len) != NULL;
-    if (p->pend == PEND_CREATED || looks_like_func || p->nframes == 0) {
+    return p->pend == PEND_CREATED || looks_like_func || p->nframes == 0;
+}
+
+static int unpaired_function(gparser *p, bool at_eof)
+{
+    if (pending_is_frame(p)) {
         const char *what = p->pend == PEND_CREATED ? "\"created by\" line" : "function";
         if (at_eof)
             return fail(p, p->pend_lineno, "input ends inside goroutine %llu: %s without its source line",
@@ -886,6 +891,19 @@ int gparser_feed(gparser *p, const char *data, size_t len)
     return 0;
 }
 
+/* With opt.partial, a dump that ends inside a goroutine keeps what came
+ * before it: Go's debug=2 endpoint stops writing at 64 MiB, mid-line. */
+static bool drop_truncated(gparser *p)
+{
+    if (!p->opt.partial || !p->have_goroutine || p->model->total + p->cur.count == 0) return false;
+    p->model->truncated_line = p->lineno;
+    p->model->truncated_goroutine = p->cur.id;
+    p->have_goroutine = false;
+    p->pend = PEND_NONE;
+    p->state = P_OUTSIDE;
+    return true;
+}
+
 int gparser_finish(gparser *p)
 {
     if (p->error) return -1;
@@ -894,12 +912,18 @@ int gparser_finish(gparser *p)
          * last line would otherwise yield a wrong line number or name. */
         if (p->state != P_OUTSIDE) {
             p->lineno++;
-            return fail(p, p->lineno, "input ends in the middle of a line inside goroutine %llu (truncated?)",
-                        (unsigned long long)p->cur.id);
+            if (!drop_truncated(p))
+                return fail(p, p->lineno, "input ends in the middle of a line inside goroutine %llu (truncated?)",
+                            (unsigned long long)p->cur.id);
+        } else if (process_line(p, p->carry.data, p->carry.len) < 0) {
+            return -1;
         }
-        if (process_line(p, p->carry.data, p->carry.len) < 0) return -1;
         p->carry.len = 0;
     }
+    /* Cut after a function line, or right after the header. */
+    if (p->have_goroutine && p->pend != PEND_NONE && !close_nongo_frame(p) && pending_is_frame(p))
+        drop_truncated(p);
+    if (p->have_goroutine && p->state == P_FRAMES && p->nframes == 0) drop_truncated(p);
     if (p->have_goroutine) {
         if (p->pend != PEND_NONE && !close_nongo_frame(p) && unpaired_function(p, true) < 0) return -1;
         if (p->have_goroutine && p->state == P_FRAMES && p->nframes == 0)

@@ -24,6 +24,8 @@ typedef struct gparse_options {
     const char *input_name;  /* for messages: a path, a URL or "<stdin>" */
     unsigned dump;           /* which dump of several to keep: 0 = the last */
     size_t max_line;         /* longest line accepted inside a goroutine */
+    bool partial;            /* a dump cut inside a goroutine is not an error:
+                                that goroutine is left out (model.truncated) */
 } gparse_options;
 
 #define GPARSE_DEFAULT_MAX_LINE (1u << 20)

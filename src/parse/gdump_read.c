@@ -35,8 +35,7 @@ static int read_sequential(const char *source, const gparse_options *popt, const
 {
     gparser *p = gparser_new(m, popt);
     collect_error err = {{0}};
-    int rc = collect_is_url(source) ? collect_http(source, http, feed, p, &err)
-                                    : collect_file(source, feed, p, &err);
+    int rc = collect_source(source, http, feed, p, &err);
     int status = 0;
     if (rc == COLLECT_OK) {
         if (gparser_finish(p) < 0) {
@@ -103,7 +102,7 @@ static bool read_parallel(const char *path, uint64_t size, const gparse_options 
     if (threaded) pthread_join(t, NULL);
     else parse_half(&h[1]);
     /* The second half must continue the first half's last dump. */
-    bool ok = threaded && h[0].rc == COLLECT_OK && h[1].rc == COLLECT_OK && h[1].model.dumps == 1 &&
+    bool ok = threaded && h[0].rc == COLLECT_OK && !h[0].model.truncated_line && h[1].rc == COLLECT_OK && h[1].model.dumps == 1 &&
               !gparser_new_dump_pending(h[0].parser) &&
               h[0].model.format == GDUMP_TRACEBACK && h[1].model.format == GDUMP_TRACEBACK;
     if (ok) {

@@ -143,6 +143,8 @@ void greport_json(FILE *out, const greport *r)
     json_bool(&w, m->leak_profile);
     json_key(&w, "dumps");
     json_uint(&w, m->dumps);
+    json_key(&w, "truncated");
+    json_bool(&w, m->truncated_line != 0);
     json_key(&w, "dump");
     json_uint(&w, m->selected_dump);
     json_key(&w, "total");

@@ -94,12 +94,13 @@ void greport_text(FILE *out, const greport *r)
         shown += r->groups[i]->count;
         by_class[r->groups[i]->cls] += r->groups[i]->count;
     }
-    fprintf(out, "%s%" PRIu64 " goroutines in %zu groups%s", r->color ? C_BOLD : "", m->total, m->ngroups,
-            r->color ? C_RESET : "");
+    fprintf(out, "%s%" PRIu64 " goroutine%s in %zu group%s%s", r->color ? C_BOLD : "", m->total,
+            m->total == 1 ? "" : "s", m->ngroups, m->ngroups == 1 ? "" : "s", r->color ? C_RESET : "");
     fprintf(out, " (%s dump", m->format == GDUMP_COUNTS ? "debug=1" : "traceback");
     if (m->dumps > 1) fprintf(out, ", dump %u of %u", m->selected_dump, m->dumps);
     fprintf(out, ")");
-    if (r->ngroups != m->ngroups) fprintf(out, "; showing %" PRIu64 " in %zu groups", shown, r->ngroups);
+    if (r->ngroups != m->ngroups)
+        fprintf(out, "; showing %" PRIu64 " in %zu group%s", shown, r->ngroups, r->ngroups == 1 ? "" : "s");
     fprintf(out, "\n");
     bool first = true;
     for (int c = 1; c < GCLASS_COUNT; c++) {

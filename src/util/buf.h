@@ -17,6 +17,7 @@ void buf_printf(buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3
 
 static inline void buf_append(buf *b, const void *p, size_t n)
 {
+    if (n == 0) return;
     if (b->len + n + 1 > b->cap) buf_reserve(b, n + 1);
     memcpy(b->data + b->len, p, n);
     b->len += n;

@@ -33,7 +33,7 @@ static inline uint64_t hash_bytes(const void *data, size_t n, uint64_t seed)
         n -= 8;
     }
     uint64_t t = 0;
-    memcpy(&t, p, n);
+    if (n) memcpy(&t, p, n); /* p may be NULL when n is 0 */
     h = (h ^ t) * 0x9fb21c651e98df25ULL;
     return hash_mix(h);
 }

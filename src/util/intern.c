@@ -36,6 +36,7 @@ void intern_free(intern_table *t)
 
 uint32_t intern(intern_table *t, const char *s, size_t n)
 {
+    if (n == 0) s = ""; /* an empty buffer may have no storage at all */
     uint64_t h = hash_bytes(s, n, 0);
     if (t->nslots) {
         for (size_t i = h & (t->nslots - 1); t->slots[i]; i = (i + 1) & (t->nslots - 1)) {

@@ -21,6 +21,13 @@ expect_bad "$BAD/overflow-minutes.txt" "overflow-minutes.txt:1:" "implausible wa
 expect_bad "$BAD/overflow-id.txt" "overflow-id.txt:1:" "goroutine id out of range"
 expect_bad "$BAD/debug1-short.txt" "debug1-short.txt:4:" "says 9 goroutines"
 
+# --partial keeps what precedes the cut and says what was left out.
+run_reef goroutines --json --partial "$BAD/truncated-mid-frame.txt"
+check "--partial: exit 0" eq "$RC" 0
+check "--partial: the complete goroutine" eq "$(jq .total <<<"$OUT")" 1
+check "--partial: flagged truncated" eq "$(jq .truncated <<<"$OUT")" true
+check "--partial: warns" contains "$ERR" "cut inside goroutine 7 (line 8)"
+
 # Through a pipe the message names <stdin>.
 set +e
 "$REEF" goroutines <"$BAD/truncated-mid-frame.txt" >/dev/null 2>"$TMP/err"

@@ -1,0 +1,3 @@
+module example.com/reef-gendump
+
+go 1.25

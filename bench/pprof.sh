@@ -1,0 +1,64 @@
+#!/usr/bin/env bash
+# bench/pprof.sh: reef pprof top vs go tool pprof -top, side by side in one
+# run, on generated heap and CPU profiles of about 1, 10 and 50 MiB
+# compressed (bench/genprof).  Wall time with hyperfine (warm cache), peak
+# RSS with GNU time.  Results: a markdown table on stdout, raw files in
+# bench/out/.
+#
+# Environment: REEF (default build/reef), REEF_BENCH_DATA (default
+# /tmp/reef-bench), PPROF_SIZES ("1 10 50"), PPROF_KINDS ("heap cpu"),
+# PPROF_RUNS (hyperfine runs, default 3).
+set -euo pipefail
+HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+ROOT=$(dirname "$HERE")
+DATA=${REEF_BENCH_DATA:-/tmp/reef-bench}
+OUT=$HERE/out
+REEF=${REEF:-$ROOT/build/reef}
+SIZES=${PPROF_SIZES:-"1 10 50"}
+KINDS=${PPROF_KINDS:-"heap cpu"}
+RUNS=${PPROF_RUNS:-3}
+export PATH="$PATH:/usr/local/go/bin"
+
+[[ -x $REEF ]] || { echo "bench: $REEF missing; run make first" >&2; exit 1; }
+if [[ $(id -u) -eq 0 ]] && ! { command -v hyperfine && [[ -x /usr/bin/time ]]; } >/dev/null; then
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq hyperfine time >/dev/null
+fi
+mkdir -p "$DATA" "$OUT"
+stamp=$(date -u +%Y%m%dT%H%M%SZ)
+
+gen="$DATA/genprof"
+[[ -x $gen ]] || (cd "$HERE/genprof" && go build -o "$gen" .)
+for kind in $KINDS; do
+  for mb in $SIZES; do
+    f="$DATA/$kind-${mb}mb.pb.gz"
+    [[ -s $f ]] || { echo "bench: generating $f" >&2; "$gen" -kind "$kind" -size-mb "$mb" -out "$f"; }
+  done
+done
+
+echo "| profile | MiB | tool | mean wall s | ± | peak RSS MB | time ratio | RSS ratio |"
+echo "|---|---|---|---|---|---|---|---|"
+for kind in $KINDS; do
+  for mb in $SIZES; do
+    f="$DATA/$kind-${mb}mb.pb.gz"
+    size=$(awk -v b="$(stat -L -c %s "$f")" 'BEGIN {printf "%.1f", b / 1048576}')
+    declare -A mean sd rss
+    for tool in pprof reef; do
+      if [[ $tool == pprof ]]; then cmd="go tool pprof -top $f"; else cmd="$REEF pprof top $f"; fi
+      /usr/bin/time -f '%M' -o "$OUT/$stamp-$kind$mb-$tool.rss" bash -c "$cmd > /dev/null 2>&1"
+      hyperfine -N -w 1 -r "$RUNS" --export-json "$OUT/$stamp-$kind$mb-$tool.json" "$cmd" >/dev/null 2>&1
+      mean[$tool]=$(jq '.results[0].mean' "$OUT/$stamp-$kind$mb-$tool.json")
+      sd[$tool]=$(jq '.results[0].stddev' "$OUT/$stamp-$kind$mb-$tool.json")
+      rss[$tool]=$(cat "$OUT/$stamp-$kind$mb-$tool.rss")
+    done
+    for tool in pprof reef; do
+      ratio_t="" ratio_m=""
+      if [[ $tool == reef ]]; then
+        ratio_t=$(awk -v a="${mean[pprof]}" -v b="${mean[reef]}" 'BEGIN {printf "%.1fx faster", a / b}')
+        ratio_m=$(awk -v a="${rss[pprof]}" -v b="${rss[reef]}" 'BEGIN {printf "%.1fx less", a / b}')
+      fi
+      printf '| %s | %s | %s | %.3f | %.3f | %.0f | %s | %s |\n' "$kind" "$size" \
+        "$([[ $tool == pprof ]] && echo 'go tool pprof -top' || echo 'reef pprof top')" \
+        "${mean[$tool]}" "${sd[$tool]}" "$(awk -v k="${rss[$tool]}" 'BEGIN {print k / 1024}')" "$ratio_t" "$ratio_m"
+    done
+  done
+done
