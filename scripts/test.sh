@@ -24,14 +24,15 @@ suite() { # name builddir cmake-args...
   local name=$1 dir=$2
   shift 2
   echo "== $name"
-  if ! cmake -S . -B "$dir" "$@" >/dev/null || ! cmake --build "$dir" -j2 >"$dir.build.log" 2>&1; then
-    cat "$dir.build.log" >&2
+  mkdir -p "$dir"
+  if ! cmake -S . -B "$dir" "$@" >/dev/null || ! cmake --build "$dir" -j2 >"$dir/reef-build.log" 2>&1; then
+    cat "$dir/reef-build.log" >&2
     echo "$name: build failed" >&2
     failed=$((failed + 1))
     return
   fi
-  (cd "$dir" && ctest --output-on-failure -j2) | tee "$dir.ctest.log"
-  count "$dir.ctest.log"
+  (cd "$dir" && ctest --output-on-failure -j2) | tee "$dir/reef-ctest.log"
+  count "$dir/reef-ctest.log"
 }
 
 suite "tests" build -DCMAKE_BUILD_TYPE=RelWithDebInfo

@@ -117,7 +117,7 @@ static void walk(walker *w, int64_t sign)
     ptop *out = w->out;
     for (size_t si = 0; si < p->nsamples; si++) {
         const psample *s = &p->samples[si];
-        int64_t v = p->values[s->first_value + (size_t)w->vi];
+        int64_t v = psample_value(p, s, w->vi);
         if (v == 0) continue;
         if (w->o->focus && !sample_matches(w, s, w->o->focus, w->focus_of)) continue;
         if (w->o->ignore && sample_matches(w, s, w->o->ignore, w->ignore_of)) continue;
@@ -236,7 +236,7 @@ int ptop_compute(const profile *p, const ptop_options *o, ptop *out, char *err, 
     int vi = pick_index(p, o, err, errlen);
     if (vi < 0) return -1;
     describe(p, vi, out);
-    for (size_t i = 0; i < p->nsamples; i++) out->total += abs64(p->values[p->samples[i].first_value + (size_t)vi]);
+    for (size_t i = 0; i < p->nsamples; i++) out->total += abs64(psample_value(p, &p->samples[i], vi));
     intern_table keys;
     intern_init(&keys);
     walker w;
@@ -292,7 +292,7 @@ static int64_t merged_total(const profile *base, int bvi, const profile *src, in
             size_t old = cap;
             net = xgrow(net, &cap, (size_t)id + 1, sizeof *net);
             if (cap != old) memset(net + old, 0, (cap - old) * sizeof *net);
-            int64_t v = p->values[s->first_value + (size_t)vis[which]];
+            int64_t v = psample_value(p, s, vis[which]);
             net[id] += which == 0 ? v : -v;
         }
     }

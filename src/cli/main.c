@@ -4,6 +4,7 @@
 #include "../util/xalloc.h"
 
 #include <errno.h>
+#include <malloc.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -116,6 +117,9 @@ static int help(int argc, char **argv)
 
 int main(int argc, char **argv)
 {
+    /* One malloc arena: reef's second thread (the profile decoder) would
+     * otherwise get an arena of its own, a megabyte of memory for nothing. */
+    mallopt(M_ARENA_MAX, 1);
     if (argc < 2) {
         usage(stderr);
         return EXIT_USAGE;

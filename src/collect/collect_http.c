@@ -2,12 +2,65 @@
  *
  * reef reads from production services, so every request is bounded: a
  * connect timeout, a total timeout, a body-size cap, and no retries.  The
- * body is streamed into the sink as it arrives. */
+ * body is streamed into the sink as it arrives.
+ *
+ * libcurl is loaded with dlopen() the first time a URL is fetched: it
+ * brings some thirty shared libraries (TLS, Kerberos, LDAP, ...) whose
+ * loading alone costs about 6 MB of resident memory, and commands reading
+ * files should not pay for them. */
 #include "collect.h"
 
 #include <curl/curl.h>
+#include <dlfcn.h>
 #include <stdio.h>
 #include <string.h>
+
+/* The few libcurl functions reef uses, resolved at first use. */
+static struct {
+    CURLcode (*global_init)(long);
+    CURL *(*easy_init)(void);
+    CURLcode (*easy_setopt)(CURL *, CURLoption, ...);
+    CURLcode (*easy_perform)(CURL *);
+    CURLcode (*easy_getinfo)(CURL *, CURLINFO, ...);
+    const char *(*easy_strerror)(CURLcode);
+    void (*easy_cleanup)(CURL *);
+    struct curl_slist *(*slist_append)(struct curl_slist *, const char *);
+    void (*slist_free_all)(struct curl_slist *);
+} api;
+
+static bool load_curl(collect_error *err)
+{
+    static bool loaded;
+    if (loaded) return true;
+    /* Debian's OpenSSL flavour first, then the GnuTLS one. */
+    void *h = dlopen("libcurl.so.4", RTLD_NOW | RTLD_LOCAL);
+    if (!h) h = dlopen("libcurl-gnutls.so.4", RTLD_NOW | RTLD_LOCAL);
+    if (!h) {
+        snprintf(err->msg, sizeof err->msg, "cannot fetch URLs: libcurl is not installed (%s)", dlerror());
+        return false;
+    }
+#define SYM(field, name)                                                                     \
+    do {                                                                                     \
+        *(void **)&api.field = dlsym(h, name);                                               \
+        if (!api.field) {                                                                    \
+            snprintf(err->msg, sizeof err->msg, "cannot fetch URLs: libcurl lacks %s", name); \
+            return false;                                                                    \
+        }                                                                                    \
+    } while (0)
+    SYM(global_init, "curl_global_init");
+    SYM(easy_init, "curl_easy_init");
+    SYM(easy_setopt, "curl_easy_setopt");
+    SYM(easy_perform, "curl_easy_perform");
+    SYM(easy_getinfo, "curl_easy_getinfo");
+    SYM(easy_strerror, "curl_easy_strerror");
+    SYM(easy_cleanup, "curl_easy_cleanup");
+    SYM(slist_append, "curl_slist_append");
+    SYM(slist_free_all, "curl_slist_free_all");
+#undef SYM
+    api.global_init(CURL_GLOBAL_DEFAULT);
+    loaded = true;
+    return true;
+}
 
 typedef struct transfer {
     collect_sink sink;
@@ -24,7 +77,7 @@ static size_t on_body(char *data, size_t size, size_t nmemb, void *arg)
 {
     transfer *t = arg;
     size_t n = size * nmemb;
-    if (!t->status) curl_easy_getinfo(t->curl, CURLINFO_RESPONSE_CODE, &t->status);
+    if (!t->status) api.easy_getinfo(t->curl, CURLINFO_RESPONSE_CODE, &t->status);
     if (t->status < 200 || t->status > 299) {
         /* Keep the start of an error body to explain the status. */
         while (t->first_len + 1 < sizeof t->first_line && t->first_len < n &&
@@ -45,15 +98,10 @@ static size_t on_body(char *data, size_t size, size_t nmemb, void *arg)
     return n;
 }
 
-static bool curl_ready;
-
 int collect_http(const char *url, const http_options *opt, collect_sink sink, void *ctx, collect_error *err)
 {
-    if (!curl_ready) {
-        curl_global_init(CURL_GLOBAL_DEFAULT);
-        curl_ready = true;
-    }
-    CURL *c = curl_easy_init();
+    if (!load_curl(err)) return COLLECT_UNREACHABLE;
+    CURL *c = api.easy_init();
     if (!c) {
         snprintf(err->msg, sizeof err->msg, "%s: cannot start an HTTP client", url);
         return COLLECT_UNREACHABLE;
@@ -62,26 +110,26 @@ int collect_http(const char *url, const http_options *opt, collect_sink sink, vo
     t.max_bytes = opt && opt->max_bytes ? opt->max_bytes : (size_t)512 << 20;
     struct curl_slist *hdrs = NULL;
     if (opt && opt->headers)
-        for (const char *const *h = opt->headers; *h; h++) hdrs = curl_slist_append(hdrs, *h);
+        for (const char *const *h = opt->headers; *h; h++) hdrs = api.slist_append(hdrs, *h);
 
-    curl_easy_setopt(c, CURLOPT_URL, url);
-    curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
-    curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
-    curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, opt && opt->connect_timeout_ms ? opt->connect_timeout_ms : 3000L);
-    curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, opt && opt->timeout_ms ? opt->timeout_ms : 60000L);
-    curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, 0L);
-    curl_easy_setopt(c, CURLOPT_ACCEPT_ENCODING, "");
-    curl_easy_setopt(c, CURLOPT_USERAGENT, opt && opt->user_agent ? opt->user_agent : "reef");
-    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body);
-    curl_easy_setopt(c, CURLOPT_WRITEDATA, &t);
-    if (hdrs) curl_easy_setopt(c, CURLOPT_HTTPHEADER, hdrs);
+    api.easy_setopt(c, CURLOPT_URL, url);
+    api.easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
+    api.easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+    api.easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, opt && opt->connect_timeout_ms ? opt->connect_timeout_ms : 3000L);
+    api.easy_setopt(c, CURLOPT_TIMEOUT_MS, opt && opt->timeout_ms ? opt->timeout_ms : 60000L);
+    api.easy_setopt(c, CURLOPT_FOLLOWLOCATION, 0L);
+    api.easy_setopt(c, CURLOPT_ACCEPT_ENCODING, "");
+    api.easy_setopt(c, CURLOPT_USERAGENT, opt && opt->user_agent ? opt->user_agent : "reef");
+    api.easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body);
+    api.easy_setopt(c, CURLOPT_WRITEDATA, &t);
+    if (hdrs) api.easy_setopt(c, CURLOPT_HTTPHEADER, hdrs);
     if (opt && opt->insecure) {
-        curl_easy_setopt(c, CURLOPT_SSL_VERIFYPEER, 0L);
-        curl_easy_setopt(c, CURLOPT_SSL_VERIFYHOST, 0L);
+        api.easy_setopt(c, CURLOPT_SSL_VERIFYPEER, 0L);
+        api.easy_setopt(c, CURLOPT_SSL_VERIFYHOST, 0L);
     }
 
-    CURLcode rc = curl_easy_perform(c);
-    if (!t.status) curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &t.status);
+    CURLcode rc = api.easy_perform(c);
+    if (!t.status) api.easy_getinfo(c, CURLINFO_RESPONSE_CODE, &t.status);
     int result = COLLECT_OK;
     if (t.sink_stopped) {
         result = COLLECT_SINK_STOPPED;
@@ -97,10 +145,10 @@ int collect_http(const char *url, const http_options *opt, collect_sink sink, vo
                  t.first_line, hint);
         result = COLLECT_UNREACHABLE;
     } else if (rc != CURLE_OK) {
-        snprintf(err->msg, sizeof err->msg, "%s: %s", url, curl_easy_strerror(rc));
+        snprintf(err->msg, sizeof err->msg, "%s: %s", url, api.easy_strerror(rc));
         result = COLLECT_UNREACHABLE;
     }
-    curl_slist_free_all(hdrs);
-    curl_easy_cleanup(c);
+    api.slist_free_all(hdrs);
+    api.easy_cleanup(c);
     return result;
 }

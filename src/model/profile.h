@@ -21,11 +21,11 @@ typedef struct pvaluetype {
 
 typedef struct pline {
     uint32_t func;           /* function index */
-    int64_t line;
+    int32_t line;            /* clamped to 32 bits: no source file is longer */
 } pline;
 
 typedef struct plocation {
-    uint64_t id, address, mapping_id;
+    uint64_t address, mapping_id;
     uint32_t first_line;     /* into profile.lines */
     uint32_t nlines : 31;
     uint32_t defined : 1;    /* its message was read (not just referenced) */
@@ -55,7 +55,7 @@ typedef struct plabel {
 typedef struct psample {
     uint32_t first_loc;      /* byte offset into profile.sample_locs */
     uint32_t nlocs;
-    uint32_t first_value;    /* into profile.values */
+    uint32_t first_value;    /* byte offset into profile.values */
     uint32_t nvalues;
     uint32_t first_label;    /* into profile.labels */
     uint32_t nlabels;
@@ -71,8 +71,10 @@ typedef struct profile {
      * smaller than 32-bit indexes on large profiles. */
     unsigned char *sample_locs;
     size_t nsample_locs, cap_sample_locs; /* bytes */
-    int64_t *values;
-    size_t nvalues, cap_values;
+    /* Sample values as the varints they were in the file (int64 as
+     * uint64): small counts take a byte or two instead of eight. */
+    unsigned char *values;
+    size_t nvalues, cap_values; /* bytes */
     plabel *labels;
     size_t nlabels, cap_labels;
     plocation *locations;
@@ -125,6 +127,23 @@ static inline uint32_t pstack_next(const unsigned char **cur)
         shift += 7;
     } while (c & 0x80);
     return v;
+}
+
+/* Value vi of sample s (vi < s->nvalues). */
+static inline int64_t psample_value(const profile *p, const psample *s, int vi)
+{
+    const unsigned char *cur = p->values + s->first_value;
+    for (;;) {
+        uint64_t v = 0;
+        unsigned shift = 0;
+        unsigned char c;
+        do {
+            c = *cur++;
+            v |= (uint64_t)(c & 0x7f) << shift;
+            shift += 7;
+        } while (c & 0x80);
+        if (vi-- == 0) return (int64_t)v;
+    }
 }
 
 static inline const unsigned char *pstack_begin(const profile *p, const psample *s)

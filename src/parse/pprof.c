@@ -28,7 +28,7 @@
 
 /* One top-level field larger than this is not a profile Go could write. */
 #define MAX_FIELD ((size_t)256 << 20)
-#define INFLATE_CHUNK ((size_t)256 << 10)
+#define INFLATE_CHUNK ((size_t)32 << 10)
 
 struct pparser {
     profile *p;
@@ -197,7 +197,6 @@ static uint32_t location_index(pparser *pp, uint64_t id)
     if (added) {
         GROW(p->locations, p->nlocations, p->cap_locations);
         memset(&p->locations[i], 0, sizeof p->locations[i]);
-        p->locations[i].id = id;
         p->nlocations++;
     }
     return i;
@@ -236,13 +235,18 @@ static bool add_sample_loc(pparser *pp, void *ctx, uint64_t id)
     return true;
 }
 
+/* ctx counts the sample's values. */
 static bool add_sample_value(pparser *pp, void *ctx, uint64_t v)
 {
-    (void)ctx;
     profile *p = pp->p;
-    if (p->nvalues >= MAX_ENTRIES) return false;
-    GROW(p->values, p->nvalues, p->cap_values);
-    p->values[p->nvalues++] = (int64_t)v; /* negative values are plain varints */
+    if (p->nvalues + 10 >= MAX_ENTRIES) return false;
+    p->values = xgrow(p->values, &p->cap_values, p->nvalues + 10, 1);
+    while (v >= 0x80) {
+        p->values[p->nvalues++] = (unsigned char)(v | 0x80);
+        v >>= 7;
+    }
+    p->values[p->nvalues++] = (unsigned char)v;
+    ++*(uint32_t *)ctx;
     return true;
 }
 
@@ -254,7 +258,7 @@ static int sample(pparser *pp, const pbfield *f, size_t at)
     memset(s, 0, sizeof *s);
     if (p->nlabels >= MAX_ENTRIES || p->nlines >= MAX_ENTRIES) return fail(pp, at, "profile too large for reef");
     s->first_loc = (uint32_t)p->nsample_locs;
-    uint32_t nlocs = 0;
+    uint32_t nlocs = 0, nvalues = 0;
     s->first_value = (uint32_t)p->nvalues;
     s->first_label = (uint32_t)p->nlabels;
     s->where = at;
@@ -265,7 +269,7 @@ static int sample(pparser *pp, const pbfield *f, size_t at)
         if (g.num == 1) {
             if (!each_int(pp, &g, add_sample_loc, &nlocs)) return fail(pp, at, "sample has a bad location id (0?), or too many");
         } else if (g.num == 2) {
-            if (!each_int(pp, &g, add_sample_value, NULL)) return bad(pp, at, "sample values");
+            if (!each_int(pp, &g, add_sample_value, &nvalues)) return bad(pp, at, "sample values");
         } else if (g.num == 3 && g.wt == 2) {
             GROW(p->labels, p->nlabels, p->cap_labels);
             plabel *l = &p->labels[p->nlabels++];
@@ -286,7 +290,7 @@ static int sample(pparser *pp, const pbfield *f, size_t at)
     }
     if (rc < 0) return bad(pp, at, "sample");
     s->nlocs = nlocs;
-    s->nvalues = (uint32_t)(p->nvalues - s->first_value);
+    s->nvalues = nvalues;
     s->nlabels = (uint32_t)(p->nlabels - s->first_label);
     p->nsamples++;
     return 0;
@@ -319,7 +323,7 @@ static int location(pparser *pp, const pbfield *f, size_t at)
             GROW(p->lines, p->nlines, p->cap_lines);
             /* Function 0 means "no function": keep the line, no name. */
             p->lines[p->nlines].func = fid ? function_index(pp, fid) : UINT32_MAX;
-            p->lines[p->nlines].line = line;
+            p->lines[p->nlines].line = line > INT32_MAX ? INT32_MAX : line < INT32_MIN ? INT32_MIN : (int32_t)line;
             p->nlines++;
         }
     }
@@ -680,7 +684,7 @@ static int validate(pparser *pp)
     for (size_t i = 0; i < p->nlocations; i++)
         if (!p->locations[i].defined)
             return fail(pp, SIZE_MAX, "location id %llu is used but never defined",
-                        (unsigned long long)p->locations[i].id);
+                        (unsigned long long)idmap_key_of(&p->location_ids, (uint32_t)i));
     for (size_t i = 0; i < p->nfunctions; i++) {
         const pfunction *f = &p->functions[i];
         if (!f->defined)

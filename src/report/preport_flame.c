@@ -81,7 +81,7 @@ int preport_folded(FILE *out, const profile *p, int vi)
     buf b = {0};
     for (size_t i = 0; i < p->nsamples; i++) {
         const psample *s = &p->samples[i];
-        int64_t v = p->values[s->first_value + (size_t)vi];
+        int64_t v = psample_value(p, s, vi);
         if (v == 0) continue;
         b.len = 0;
         each_frame_root_first(p, s, fold_frame, &b);
@@ -303,7 +303,7 @@ int preport_svg(FILE *out, const profile *p, int vi, const char *title)
     int64_t total = 0;
     for (size_t i = 0; i < p->nsamples; i++) {
         const psample *s = &p->samples[i];
-        int64_t v = p->values[s->first_value + (size_t)vi];
+        int64_t v = psample_value(p, s, vi);
         if (v <= 0) continue; /* a flame graph shows positive weights */
         total += v;
         t.cur = 0;

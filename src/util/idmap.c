@@ -95,3 +95,12 @@ static uint32_t idmap_find_hashed(const idmap *m, uint64_t id)
         if (m->keys[i] == id) return m->vals[i];
     return UINT32_MAX;
 }
+
+uint64_t idmap_key_of(const idmap *m, uint32_t index)
+{
+    for (size_t id = 0; id < m->ndirect; id++)
+        if (m->direct[id] == index + 1) return id;
+    for (size_t i = 0; i < m->nslots; i++)
+        if (m->keys[i] && m->vals[i] == index) return m->keys[i];
+    return 0;
+}

@@ -24,6 +24,8 @@ typedef struct idmap {
 void idmap_free(idmap *m);
 /* Index of id, adding it with index m->count if new (*added says which). */
 uint32_t idmap_get_or_add(idmap *m, uint64_t id, bool *added);
+/* The id that was given index (a slow scan, for error messages); 0 if none. */
+uint64_t idmap_key_of(const idmap *m, uint32_t index);
 /* Index of id, or UINT32_MAX. */
 uint32_t idmap_find(const idmap *m, uint64_t id);
 

@@ -44,4 +44,16 @@ check "folded: values add up to the total" eq "$(awk '{s += $NF} END {print s}' 
 check "svg: well-formed XML" python3 -c 'import sys, xml.dom.minidom; xml.dom.minidom.parse(sys.argv[1])' "$TMP/heap.svg"
 check "svg: a frame per function, with its title" contains "$(cat "$TMP/heap.svg")" "<title>main."
 check "svg: the zoom script" contains "$(cat "$TMP/heap.svg")" "function zoomer"
+# In a real browser (when one is installed: chromium is not a dependency of
+# the tests), the script zooms: the clicked frame then spans the width and
+# frames outside it are hidden.
+if command -v chromium >/dev/null; then
+  frame=$(grep -o 'data-n="main\.[^"]*"' "$TMP/heap.svg" | head -1 | sed 's/data-n="\(.*\)"/\1/')
+  sed "s#</svg>#<script><![CDATA[window.addEventListener('load',function(){var gs=document.querySelectorAll('\#frames g'),t;for(var i=0;i<gs.length;i++)if(gs[i].getAttribute('data-n')==='$frame'){t=gs[i];break;}t.onclick();document.getElementById('details').textContent='ZOOMED '+t.children[1].getAttribute('x')+' '+t.children[1].getAttribute('width');});]]></script></svg>#" \
+    "$TMP/heap.svg" >"$TMP/zoom.svg"
+  zoomed=$(timeout 60 chromium --headless --no-sandbox --disable-gpu --disable-quic --no-first-run \
+    --disable-background-networking --disable-component-update --disable-sync --user-data-dir="$TMP/chromium" \
+    --virtual-time-budget=3000 --dump-dom "file://$TMP/zoom.svg" 2>/dev/null | grep -o 'ZOOMED [0-9.]* [0-9.]*' | head -1)
+  check "svg in chromium: a click on $frame zooms it to the full width" eq "$zoomed" "ZOOMED 10.00 1179.50"
+fi
 pass
