@@ -35,4 +35,7 @@ build/reef goroutines --brief --hide-runtime "$url"
 echo
 echo "\$ reef goroutines --class leak $url"
 build/reef goroutines --class leak "$url"
+echo
+echo "\$ reef scan $pid --window 3s      # the pid alone: reef finds the pprof endpoint"
+build/reef scan "$pid" --window 3s -q --color never || true
 exit 0

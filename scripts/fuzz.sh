@@ -8,16 +8,19 @@ seconds=${FUZZ_SECONDS:-20}
 build=${FUZZ_BUILD:-build-fuzz}
 
 CC=clang cmake -S . -B "$build" -DREEF_FUZZ=ON -DREEF_SANITIZE=ON -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
-cmake --build "$build" -j2 --target fuzz_gdump fuzz_pprof >/dev/null
+cmake --build "$build" -j2 --target fuzz_gdump fuzz_pprof fuzz_buildinfo fuzz_metrics fuzz_expect >/dev/null
 
 status=0
-for harness in gdump pprof; do
+for harness in gdump pprof buildinfo metrics expect; do
   corpus="$build/corpus-$harness"
   mkdir -p "$corpus" fuzz/artifacts
   # Seeds: the committed captures and bad inputs of the harness's format.
   case $harness in
   gdump) seeds=$(find tests/captures tests/bad -maxdepth 2 -type f -size -256k ! -path '*/pprof/*' ! -name '*.sh' 2>/dev/null) ;;
   pprof) seeds=$(find tests/captures/pprof tests/bad/pprof -type f -size -256k -name '*.pb*' 2>/dev/null) ;;
+  buildinfo) seeds=$(find tests/data/buildinfo -type f -size -256k 2>/dev/null) ;;
+  metrics) seeds=$(find tests/data/metrics -type f -size -256k 2>/dev/null) ;;
+  expect) seeds=$(find tests/data/expect -type f 2>/dev/null) ;;
   esac
   # shellcheck disable=SC2086
   for f in $seeds fuzz/seeds/"$harness"/*; do

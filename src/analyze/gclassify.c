@@ -265,7 +265,9 @@ static void classify_one(gmodel *m, ggroup *g, const gclassify_options *opt, loc
                    state ? state : "state unknown");
         site_phrase(&b, m, g, where);
         set_reason(g, GCLASS_IDLE, &b);
-    } else if (blocks_forever(m, g)) {
+    } else if (blocks_forever(m, g) && g->has_created_by) {
+        /* (The main goroutine has no creator: `select {}` at the end of
+         * main is how a server waits for good.) */
         buf_printf(&b, "%llu %s blocked forever in %s", (unsigned long long)n, plural(n), state);
         site_phrase(&b, m, g, app);
         creator_phrase(&b, m, g);

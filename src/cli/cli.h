@@ -44,8 +44,11 @@ typedef struct cli_http {
 bool cli_http_option(cli_http *h, int c, const char *arg);
 void cli_http_free(cli_http *h);
 
+extern const command cmd_scan;
 extern const command cmd_goroutines;
 extern const command cmd_pprof;
+extern const command cmd_buildinfo;
+extern const command cmd_proc;
 
 /* Prints "reef: " + message to stderr; returns status. */
 int cli_error(int status, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

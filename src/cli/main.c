@@ -12,8 +12,11 @@
 #include <unistd.h>
 
 static const command *const commands[] = {
+    &cmd_scan,
     &cmd_goroutines,
     &cmd_pprof,
+    &cmd_buildinfo,
+    &cmd_proc,
 };
 #define NCOMMANDS (sizeof commands / sizeof *commands)
 

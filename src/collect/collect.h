@@ -23,6 +23,8 @@ enum {
 
 typedef struct collect_error {
     char msg[512];
+    long http_status;  /* the HTTP status of a failed request, 0 if none */
+    bool timed_out;    /* the request hit its time limit */
 } collect_error;
 
 /* path "-" reads stdin. */
@@ -55,6 +57,9 @@ bool collect_is_url(const char *s);
 bool collect_is_base_url(const char *url);
 /* base (a base URL) + "/debug/pprof/" + path; malloc'd. */
 char *collect_endpoint(const char *base, const char *path);
+/* base (a base URL) + path, where path starts at the service's root
+ * ("/metrics"); malloc'd. */
+char *collect_service_url(const char *base, const char *path);
 
 /* Reads source: a URL through collect_http, "-" or a path through
  * collect_file. */

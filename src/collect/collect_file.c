@@ -150,6 +150,16 @@ char *collect_endpoint(const char *base, const char *path)
     return out;
 }
 
+char *collect_service_url(const char *base, const char *path)
+{
+    bool suffix;
+    size_t n = base_length(base, &suffix);
+    size_t len = n + strlen(path) + 1;
+    char *out = xmalloc(len);
+    snprintf(out, len, "%.*s%s", (int)n, base, path);
+    return out;
+}
+
 int collect_source(const char *source, const http_options *http, collect_sink sink, void *ctx, collect_error *err)
 {
     return collect_is_url(source) ? collect_http(source, http, sink, ctx, err) : collect_file(source, sink, ctx, err);

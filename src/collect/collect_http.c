@@ -130,6 +130,8 @@ int collect_http(const char *url, const http_options *opt, collect_sink sink, vo
 
     CURLcode rc = api.easy_perform(c);
     if (!t.status) api.easy_getinfo(c, CURLINFO_RESPONSE_CODE, &t.status);
+    err->http_status = 0;
+    err->timed_out = rc == CURLE_OPERATION_TIMEDOUT;
     int result = COLLECT_OK;
     if (t.sink_stopped) {
         result = COLLECT_SINK_STOPPED;
@@ -143,6 +145,7 @@ int collect_http(const char *url, const http_options *opt, collect_sink sink, vo
                            : "";
         snprintf(err->msg, sizeof err->msg, "%s: HTTP %ld%s%s%s", url, t.status, t.first_len ? ": " : "",
                  t.first_line, hint);
+        err->http_status = t.status;
         result = COLLECT_UNREACHABLE;
     } else if (rc != CURLE_OK) {
         snprintf(err->msg, sizeof err->msg, "%s: %s", url, api.easy_strerror(rc));

@@ -34,7 +34,7 @@ static int read_sequential(const char *source, const gparse_options *popt, const
                            char **message)
 {
     gparser *p = gparser_new(m, popt);
-    collect_error err = {{0}};
+    collect_error err = {.msg = {0}};
     int rc = collect_source(source, http, feed, p, &err);
     int status = 0;
     if (rc == COLLECT_OK) {

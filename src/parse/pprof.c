@@ -717,7 +717,7 @@ int pprof_read(const char *source, const pparse_options *opt, const http_options
 {
     *message = NULL;
     pparser *pp = pparser_new(p, opt);
-    collect_error err = {{0}};
+    collect_error err = {.msg = {0}};
     int rc = collect_source(source, http, feed, pp, &err);
     int status = 0;
     if (rc == COLLECT_OK) {

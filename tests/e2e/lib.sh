@@ -58,24 +58,37 @@ build_fixtures() {
   ) 9>"$FIXTURES/.lock"
 }
 
+# await_listening OUT NAME: waits (at most 30 s) for the "listening on URL"
+# line a fixture with pid $PID writes to OUT, and sets URL.
+await_listening() {
+  local out=$1 name=$2 i
+  for ((i = 0; i < 300; i++)); do
+    URL=$(sed -n 's/^listening on \(http[^ ]*\).*/\1/p' "$out" | head -1)
+    [[ -n $URL ]] && return 0
+    kill -0 "$PID" 2>/dev/null || { cat "$out.err" >&2; fail "$name exited early"; }
+    sleep 0.1
+  done
+  fail "$name did not start within 30 s"
+}
+
+# start_bin PATH ARGS...: starts a server program, sets PID and URL.
+start_bin() {
+  local bin=$1
+  shift
+  local out
+  out="$TMP/$(basename "$bin").$RANDOM.out"
+  "$bin" "$@" >"$out" 2>"$out.err" &
+  PID=$!
+  _pids+=("$PID")
+  await_listening "$out" "$bin"
+}
+
 # start_fixture NAME ARGS...: starts a fixture server, waits (at most 30 s)
 # for its "listening on URL" line and sets URL and PID.
 start_fixture() {
   local name=$1
   shift
-  local out="$TMP/$name.$RANDOM.out"
-  : >"$out"
-  "$FIXTURES/$name" "$@" >"$out" 2>"$out.err" &
-  PID=$!
-  _pids+=("$PID")
-  local i
-  for ((i = 0; i < 300; i++)); do
-    URL=$(sed -n 's/^listening on \(http[^ ]*\).*/\1/p' "$out" | head -1)
-    [[ -n $URL ]] && return 0
-    kill -0 "$PID" 2>/dev/null || { cat "$out.err" >&2; fail "fixture $name exited early"; }
-    sleep 0.1
-  done
-  fail "fixture $name did not start within 30 s"
+  start_bin "$FIXTURES/$name" "$@"
 }
 
 # A port nothing listens on: bind, then close.

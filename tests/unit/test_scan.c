@@ -1,0 +1,226 @@
+/* test_scan.c - the pieces of reef scan that need no live service: the
+ * expectations parser, the growth test the rules share, the findings model
+ * and its checklist statuses, and each rule on evidence built by hand. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include "analyze/scan.h"
+#include "model/findings.h"
+#include "parse/expect.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static int parse(const char *text, expectations *x, char *err)
+{
+    return expect_parse(text, strlen(text), "exp", x, err, 256);
+}
+
+static void expect_good(void **state)
+{
+    (void)state;
+    expectations x;
+    char err[256];
+    const char *text = "# comment\n\n"
+                       "goroutine mycache.(*Cache).janitor\n"
+                       "goroutine worker.loop >= 8 crit   # trailing comment\r\n"
+                       "metric app_requests_total > 0\n"
+                       "metric http_requests_total{code=\"5}0\",method=\"GET\"} < 100 warn\n"
+                       "  metric q<=1e3";
+    assert_int_equal(parse(text, &x, err), 0);
+    assert_int_equal(x.n, 5);
+    assert_int_equal(x.items[0].kind, EXPECT_GOROUTINE);
+    assert_string_equal(x.items[0].subject, "mycache.(*Cache).janitor");
+    assert_true(x.items[0].bound == 1);
+    assert_int_equal(x.items[0].severity, SEV_WARN);
+    assert_int_equal(x.items[0].line, 3);
+    assert_true(x.items[1].bound == 8);
+    assert_int_equal(x.items[1].severity, SEV_CRIT);
+    assert_int_equal(x.items[2].kind, EXPECT_METRIC);
+    assert_string_equal(x.items[2].op, ">");
+    assert_string_equal(x.items[3].labels, "code=\"5}0\",method=\"GET\"");
+    assert_string_equal(x.items[3].op, "<");
+    assert_true(x.items[3].bound == 100);
+    assert_string_equal(x.items[4].subject, "q");
+    assert_string_equal(x.items[4].op, "<=");
+    assert_true(x.items[4].bound == 1000);
+    assert_int_equal(x.items[4].line, 7);
+    expectations_free(&x);
+}
+
+static void expect_bad(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *text, *message;
+    } cases[] = {
+        {"goroutine\n", "exp:1: expected a function name"},
+        {"\nmetric\n", "exp:2: expected a metric name"},
+        {"metric x 5\n", "exp:1: expected <, <=, >, >=, == or !="},
+        {"metric x > five\n", "exp:1: expected a number"},
+        {"metric x{a=\"1\" > 5\n", "exp:1: labels not closed"},
+        {"metric x > 5 loud\n", "exp:1: expected warn, crit"},
+        {"metric x > 5 warn extra\n", "exp:1: unexpected text"},
+        {"goroutine f >= -1\n", "exp:1: expected a count"},
+        {"thread x\n", "exp:1: expected 'goroutine' or 'metric'"},
+        {"goroutine a\0b\n", "exp:1: NUL byte"},
+        {"metric x > nan\n", "exp:1: expected a number"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+        expectations x;
+        char err[256] = "";
+        size_t len = strlen(cases[i].text);
+        if (i == 9) len = 14; /* the NUL case */
+        assert_int_equal(expect_parse(cases[i].text, len, "exp", &x, err, sizeof err), 2);
+        if (!strstr(err, cases[i].message)) fail_msg("case %zu: [%s] lacks [%s]", i, err, cases[i].message);
+        assert_int_equal(x.n, 0);
+    }
+}
+
+static void labels_and_ops(void **state)
+{
+    (void)state;
+    assert_true(expect_labels_match("code=\"500\",method=\"GET\"", "method=\"GET\""));
+    assert_true(expect_labels_match("code=\"500\",method=\"GET\"", ""));
+    assert_false(expect_labels_match("code=\"500\"", "code=\"50\""));
+    assert_false(expect_labels_match("", "code=\"500\""));
+    assert_true(expect_labels_match("a=\"x,y\",b=\"\\\"q\\\"\"", "b=\"\\\"q\\\"\""));
+    assert_true(expect_compare("<", 1, 2));
+    assert_false(expect_compare("<", 2, 2));
+    assert_true(expect_compare("<=", 2, 2));
+    assert_true(expect_compare(">=", 2, 2));
+    assert_true(expect_compare("==", 2, 2));
+    assert_true(expect_compare("!=", 1, 2));
+    assert_false(expect_compare(">", NAN, 0));
+}
+
+static void growth(void **state)
+{
+    (void)state;
+    double rising[] = {100, 150, 200};
+    double sawtooth[] = {100, 300, 120, 310};
+    double flat[] = {100, 101, 100};
+    double small[] = {100, 110, 119};
+    double gaps[] = {NAN, 10, NAN, 60};
+    double one[] = {5};
+    assert_true(scan_grows(rising, 3, 20, 0.05));
+    assert_false(scan_grows(sawtooth, 4, 20, 0.05)); /* falls back between */
+    assert_false(scan_grows(flat, 3, 20, 0.05));
+    assert_false(scan_grows(small, 3, 20, 0.05));     /* rise of 19 < 20 */
+    assert_true(scan_grows(small, 3, 10, 0.1));
+    assert_false(scan_grows(small, 3, 10, 0.5));      /* 19% < 50% */
+    assert_true(scan_grows(gaps, 4, 20, 0));
+    assert_false(scan_grows(one, 1, 0, 0));
+    char b[32];
+    assert_string_equal(scan_fmt_bytes(b, sizeof b, 512), "512 B");
+    assert_string_equal(scan_fmt_bytes(b, sizeof b, 1536), "1.5 KiB");
+    assert_string_equal(scan_fmt_bytes(b, sizeof b, 256.0 * 1024 * 1024), "256 MiB");
+    char s[256];
+    assert_string_equal(scan_fmt_series(s, sizeof s, rising, 3, NULL), "100 → 150 → 200");
+}
+
+static void checklist(void **state)
+{
+    (void)state;
+    report r;
+    report_init(&r);
+    report_check(&r, "a", "rule a");
+    report_check(&r, "b", "rule b");
+    report_check(&r, "c", "rule c");
+    report_finding(&r, "a", SEV_INFO, "only info");
+    assert_int_equal(report_find_check(&r, "a")->status, CHECK_INFO);
+    finding *f = report_finding(&r, "b", SEV_WARN, "warn %d", 1);
+    finding_evidence(f, "e%d", 1);
+    double v[] = {1, 2};
+    finding_value_add(f, "series", v, 2);
+    report_finding(&r, "b", SEV_CRIT, "crit");
+    report_finding(&r, "b", SEV_WARN, "warn 2");
+    assert_int_equal(report_find_check(&r, "b")->status, CHECK_CRIT); /* never lowered */
+    report_skip(&r, "b", "a finding outranks a skip");
+    assert_int_equal(report_find_check(&r, "b")->status, CHECK_CRIT);
+    report_skip(&r, "c", "no %s", "pid");
+    assert_int_equal(report_find_check(&r, "c")->status, CHECK_SKIP);
+    assert_string_equal(report_find_check(&r, "c")->note, "no pid");
+    assert_int_equal(report_max_severity(&r), SEV_CRIT);
+    report_sort(&r);
+    assert_string_equal(r.findings[0].title, "crit");
+    assert_string_equal(r.findings[1].title, "warn 1"); /* same severity: creation order */
+    assert_string_equal(r.findings[2].title, "warn 2");
+    assert_string_equal(r.findings[3].title, "only info");
+    assert_int_equal(severity_parse("warn"), SEV_WARN);
+    assert_int_equal(severity_parse("never"), SEV_CRIT + 1);
+    assert_int_equal(severity_parse("loud"), -1);
+    report_free(&r);
+}
+
+/* Rules on hand-made evidence: what a pid-only scan of a process near its
+ * descriptor limit, in a throttled cgroup, reports. */
+static void rules_on_evidence(void **state)
+{
+    (void)state;
+    scan_evidence e;
+    evidence_init(&e);
+    e.pid = 77;
+    e.nsamples = 3;
+    for (size_t i = 0; i < 3; i++) {
+        scan_sample *s = &e.samples[i];
+        s->t = 5.0 * (double)i;
+        s->has_proc = true;
+        s->proc.open_fds = 900 + 40 * (int64_t)i;
+        s->proc.nofile_soft = 1024;
+        s->proc.threads = 12;
+        s->proc.mapped_so = 3;
+        s->proc.ncpus_allowed = 16;
+        s->has_cgroup = true;
+        s->cgroup.version = 2;
+        s->cgroup.cpu_limit = s->cgroup.cpu_limit_leaf = 2;
+        s->cgroup.cpu_quota_us = 200000;
+        s->cgroup.cpu_period_us = 100000;
+        s->cgroup.memory_limit = -1;
+        s->cgroup.oom_kills = 0;
+        s->cgroup.nr_periods = 1000 + 100 * (int64_t)i;
+        s->cgroup.nr_throttled = 10 + 60 * (int64_t)i;
+    }
+    e.window = 10;
+    e.go_version = strdup("go1.24.2");
+    scan_config cfg = {.now = 1795000000}; /* 2026-11-19: Go 1.27 is the newest */
+    report r;
+    report_init(&r);
+    scan_analyze(&e, &cfg, &r);
+    assert_int_equal(report_find_check(&r, "fd-leak")->status, CHECK_CRIT);       /* 980/1024 > 95% */
+    assert_int_equal(report_find_check(&r, "cpu-throttling")->status, CHECK_CRIT); /* 120 of 200 periods */
+    assert_int_equal(report_find_check(&r, "gomaxprocs-quota")->status, CHECK_WARN); /* Go 1.24: 16 CPUs */
+    assert_int_equal(report_find_check(&r, "build-risk")->status, CHECK_WARN);     /* 1.24 < 1.26 */
+    assert_int_equal(report_find_check(&r, "thread-leak")->status, CHECK_PASS);
+    assert_int_equal(report_find_check(&r, "so-growth")->status, CHECK_PASS);
+    assert_int_equal(report_find_check(&r, "goroutine-leak")->status, CHECK_SKIP);
+    assert_int_equal(report_find_check(&r, "memory-limit")->status, CHECK_PASS);
+    bool named = false;
+    for (size_t i = 0; i < r.nfindings; i++)
+        named |= strstr(r.findings[i].title, "GOMAXPROCS 16 is above the CPU quota of 2.00") != NULL;
+    assert_true(named);
+    report_free(&r);
+    /* Go 1.25+ follows the quota itself: no finding. */
+    free(e.go_version);
+    e.go_version = strdup("go1.26.8");
+    report_init(&r);
+    scan_analyze(&e, &cfg, &r);
+    assert_int_equal(report_find_check(&r, "gomaxprocs-quota")->status, CHECK_PASS);
+    assert_int_equal(report_find_check(&r, "build-risk")->status, CHECK_PASS);
+    report_free(&r);
+    evidence_free(&e);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(expect_good),  cmocka_unit_test(expect_bad), cmocka_unit_test(labels_and_ops),
+        cmocka_unit_test(growth),       cmocka_unit_test(checklist),  cmocka_unit_test(rules_on_evidence),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
