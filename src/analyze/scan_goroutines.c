@@ -108,6 +108,15 @@ static uint64_t growth_at(const gmodel *first, const gmodel *last, const char *f
     return grew;
 }
 
+static bool in_leak_profile(const gmodel *leaks, const char *func)
+{
+    for (size_t i = 0; func && i < leaks->ngroups; i++) {
+        const char *f = app_func(leaks, &leaks->groups[i]);
+        if (f && strcmp(f, func) == 0) return true;
+    }
+    return false;
+}
+
 static bool created_by_init(const gmodel *m, const ggroup *g)
 {
     if (!g->has_created_by) return false;
@@ -148,6 +157,7 @@ static void classified_leaks(const scan_evidence *e, report *r)
     for (size_t i = 0; i < m->ngroups && shown < 5; i++) {
         const ggroup *g = &m->groups[i];
         if (g->cls != GCLASS_LEAK || created_by_init(m, g)) continue;
+        if (e->leaks && in_leak_profile(e->leaks, app_func(m, g))) continue; /* reported from there */
         uint64_t grew = growth_at(first, last, app_func(m, g));
         severity sev = grew > 0 || g->count >= 1000 ? SEV_CRIT : SEV_WARN;
         buf b = {0};

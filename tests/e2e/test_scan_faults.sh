@@ -39,6 +39,10 @@ scan_fault pool http-pool-exhaustion
 check "pool: 28 requests wait in getConn" contains "$(titles http-pool-exhaustion)" "28 goroutines waiting"
 check "pool: in the transport" contains "$(titles http-pool-exhaustion)" "net/http.(*Transport).getConn"
 
+scan_fault conns http-pool-exhaustion
+check "conns: the read loops piling up are named" contains "$(titles http-pool-exhaustion)" "client connections piling up"
+check "conns: their series is in values" test "$(jq '[.findings[].values.persistconn_readloops // empty | (.[-1] - .[0])] | max' <<<"$OUT")" -ge 20
+
 scan_fault init init-blocked
 check "init: the creator is the package init" contains "$(titles init-blocked)" "started by main.init.0"
 check "init: on a nil channel" contains "$(titles init-blocked)" "chan receive (nil chan)"
