@@ -216,11 +216,61 @@ static void rules_on_evidence(void **state)
     evidence_free(&e);
 }
 
+/* Memory and GC rules on hand-made runtime figures (a URL-only scan). */
+static void memory_rules(void **state)
+{
+    (void)state;
+    scan_evidence e;
+    evidence_init(&e);
+    e.url = strdup("http://127.0.0.1:1");
+    e.has_pprof = true;
+    e.nsamples = 3;
+    const double MiB = 1024.0 * 1024.0;
+    for (size_t i = 0; i < 3; i++) {
+        scan_sample *s = &e.samples[i];
+        s->has_stats = true;
+        gostats_init(&s->stats);
+        s->stats.heap_alloc = 40 * MiB;               /* flat live heap */
+        s->stats.heap_inuse = 48 * MiB;
+        s->stats.heap_sys = (200 + 100 * (double)i) * MiB; /* held from the OS: +100 MiB a sample */
+        s->stats.heap_released = 20 * MiB;
+        s->stats.next_gc = 80 * MiB;
+        s->stats.num_gc = 10 + 5 * (double)i;
+        s->stats.gc_cpu_fraction = 0.02;
+    }
+    /* GCs 11..20 ran in the window; GC 17 paused 150 ms, an older one 1 s. */
+    gostats *last = &e.samples[2].stats;
+    last->has_pause_ring = true;
+    for (int n = 1; n <= 20; n++) last->pause_ring[(n + 255) % 256] = 200e3;
+    last->pause_ring[(17 + 255) % 256] = 150e6;
+    last->pause_ring[(3 + 255) % 256] = 1e9;
+    e.window = 10;
+    scan_config cfg = {0};
+    report r;
+    report_init(&r);
+    scan_analyze(&e, &cfg, &r);
+    assert_int_equal(report_find_check(&r, "heap-fragmentation")->status, CHECK_WARN);
+    assert_int_equal(report_find_check(&r, "heap-growth")->status, CHECK_PASS);
+    assert_int_equal(report_find_check(&r, "gc-pause")->status, CHECK_CRIT);
+    assert_int_equal(report_find_check(&r, "gc-cpu")->status, CHECK_PASS);
+    assert_int_equal(report_find_check(&r, "rss-gap")->status, CHECK_SKIP); /* no pid */
+    bool pause150 = false, held = false;
+    for (size_t i = 0; i < r.nfindings; i++) {
+        pause150 |= strstr(r.findings[i].title, "150.0 ms during the scan") != NULL; /* not the older 1 s */
+        held |= strstr(r.findings[i].title, "held from the OS grew") != NULL;
+    }
+    assert_true(pause150);
+    assert_true(held);
+    report_free(&r);
+    evidence_free(&e);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(expect_good),  cmocka_unit_test(expect_bad), cmocka_unit_test(labels_and_ops),
         cmocka_unit_test(growth),       cmocka_unit_test(checklist),  cmocka_unit_test(rules_on_evidence),
+        cmocka_unit_test(memory_rules),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
