@@ -7,7 +7,7 @@ FUZZ_BUILD ?= build-fuzz
 JOBS       ?= 2
 export PATH := $(PATH):/usr/local/go/bin
 
-.PHONY: all deps build test test-fast demo fuzz bench bench-pprof clean
+.PHONY: all deps build test test-fast demo fuzz bench bench-pprof bench-scan clean
 
 all: build
 
@@ -40,6 +40,9 @@ bench: build
 
 bench-pprof: build
 	@bench/pprof.sh
+
+bench-scan: build
+	@bench/scan.sh
 
 clean:
 	rm -rf $(BUILD) $(ASAN_BUILD) $(FUZZ_BUILD)

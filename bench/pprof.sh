@@ -19,10 +19,10 @@ KINDS=${PPROF_KINDS:-"heap cpu"}
 RUNS=${PPROF_RUNS:-3}
 export PATH="$PATH:/usr/local/go/bin"
 
-[[ -x $REEF ]] || { echo "bench: $REEF missing; run make first" >&2; exit 1; }
-if [[ $(id -u) -eq 0 ]] && ! { command -v hyperfine && [[ -x /usr/bin/time ]]; } >/dev/null; then
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq hyperfine time >/dev/null
-fi
+source "$HERE/lib.sh"
+[[ -x $REEF ]] || die "$REEF missing; run make first"
+need_pkg hyperfine hyperfine
+need_pkg /usr/bin/time time
 mkdir -p "$DATA" "$OUT"
 stamp=$(date -u +%Y%m%dT%H%M%SZ)
 
@@ -47,7 +47,7 @@ for kind in $KINDS; do
       /usr/bin/time -f '%M' -o "$OUT/$stamp-$kind$mb-$tool.rss" bash -c "$cmd > /dev/null 2>&1"
       hyperfine -N -w 1 -r "$RUNS" --export-json "$OUT/$stamp-$kind$mb-$tool.json" "$cmd" >/dev/null 2>&1
       mean[$tool]=$(jq '.results[0].mean' "$OUT/$stamp-$kind$mb-$tool.json")
-      sd[$tool]=$(jq '.results[0].stddev' "$OUT/$stamp-$kind$mb-$tool.json")
+      sd[$tool]=$(jq '.results[0].stddev // 0' "$OUT/$stamp-$kind$mb-$tool.json")
       rss[$tool]=$(cat "$OUT/$stamp-$kind$mb-$tool.rss")
     done
     for tool in pprof reef; do

@@ -40,18 +40,9 @@ REEF=${REEF:-$ROOT/build/reef}
 SKIP_REEF=${REEF_BENCH_SKIP_REEF:-0}
 export LC_ALL=C # byte-oriented grep, same locale for every tool
 
-die() { echo "bench: $*" >&2; exit 1; }
-log() { echo "bench: $*" >&2; }
+source "$HERE/lib.sh"
 
 # ---- prerequisites ----
-need_pkg() { # command, Debian package
-    command -v "$1" >/dev/null 2>&1 && return 0
-    if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
-        log "installing Debian package $2"
-        apt-get update -qq >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$2" >/dev/null
-    fi
-    command -v "$1" >/dev/null 2>&1 || die "$1 missing: install the Debian package '$2'"
-}
 [ -x /usr/bin/time ] || { need_pkg /usr/bin/time time; }
 need_pkg hyperfine hyperfine
 command -v go >/dev/null || die "go missing (needed to build gendump and install pp)"

@@ -63,9 +63,12 @@ build_fixtures() {
 await_listening() {
   local out=$1 name=$2 i
   for ((i = 0; i < 300; i++)); do
-    URL=$(sed -n 's/^listening on \(http[^ ]*\).*/\1/p' "$out" | head -1)
+    # The file is created by the background job's redirection, which may
+    # not have run yet: a missing file is "not listening yet", not an error.
+    URL=
+    [[ -f $out ]] && URL=$(sed -n 's/^listening on \(http[^ ]*\).*/\1/p' "$out" | head -1)
     [[ -n $URL ]] && return 0
-    kill -0 "$PID" 2>/dev/null || { cat "$out.err" >&2; fail "$name exited early"; }
+    kill -0 "$PID" 2>/dev/null || { cat "$out.err" >&2 2>/dev/null || true; fail "$name exited early"; }
     sleep 0.1
   done
   fail "$name did not start within 30 s"

@@ -1,0 +1,3 @@
+module example.com/reef-loadtarget
+
+go 1.25
