@@ -10,10 +10,17 @@ TMP=$(mktemp -d "${TMPDIR:-/tmp}/reef-e2e.XXXXXX")
 _pids=()
 _checks=0
 
+# Stops the processes the test started that still run.  Only this shell's
+# running jobs are signalled: a pid in _pids that was killed and reaped
+# earlier may since have been reused by another test's process.
 cleanup() {
-  local p
-  for p in "${_pids[@]:-}"; do [[ -n $p ]] && kill "$p" 2>/dev/null || true; done
-  for p in "${_pids[@]:-}"; do [[ -n $p ]] && wait "$p" 2>/dev/null || true; done
+  local p running
+  running=" $(jobs -pr | tr '\n' ' ') "
+  for p in "${_pids[@]:-}"; do
+    [[ -n $p && $running == *" $p "* ]] || continue
+    kill "$p" 2>/dev/null || true
+    wait "$p" 2>/dev/null || true
+  done
   rm -rf "$TMP"
 }
 trap cleanup EXIT
@@ -79,7 +86,7 @@ start_bin() {
   local bin=$1
   shift
   local out
-  out="$TMP/$(basename "$bin").$RANDOM.out"
+  out=$(mktemp --suffix=.out "$TMP/$(basename "$bin").XXXXXX")
   "$bin" "$@" >"$out" 2>"$out.err" &
   PID=$!
   _pids+=("$PID")

@@ -189,7 +189,7 @@ go mod vendor
 old=0
 for v in go1.19.13 go1.22.12; do
   if GOTOOLCHAIN=$v GOPROXY=https://proxy.golang.org GOSUMDB=sum.golang.org GOMODCACHE=$(GOMODCACHE= go env GOMODCACHE) \
-    GOFLAGS="-mod=vendor -modcacherw -buildvcs=false" go build -o "$B/app-$v" . 2>"$TMP/old.err"; then
+    GOFLAGS="-mod=vendor -modcacherw -buildvcs=false" timeout 240 go build -o "$B/app-$v" . 2>"$TMP/old.err"; then
     compare "built by $v" "$B/app-$v"
     check "$v recorded" eq "$(head -1 "$TMP/out")" "$B/app-$v: $v"
     old=$((old + 1))

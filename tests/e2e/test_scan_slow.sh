@@ -53,8 +53,15 @@ check "https -k: the pprof index is read" eq "$(jq -r .scan.endpoints.pprof <<<"
 kill "$PID"
 
 # ---- init-blocked on a real channel, after a minute --------------------------
-wait_for=$((65 - (SECONDS - t0)))
-((wait_for > 0)) && sleep "$wait_for"
+# Go prints "N minutes" once a GC has seen the goroutine blocked for a
+# minute: poll for it (at most 150 s after the start) rather than trusting a
+# fixed sleep on a loaded machine.
+while ((SECONDS - t0 < 150)); do
+  curl -sf "$init_url/debug/pprof/goroutine?debug=2" >"$TMP/init.txt" || true
+  grep -A2 -E '^goroutine [0-9]+ .*\[chan receive, [0-9]+ minutes' "$TMP/init.txt" >"$TMP/init-waits.txt" || true
+  grep -q 'main\.init\.1\.func1' "$TMP/init-waits.txt" && break
+  sleep 2
+done
 run_reef scan --url "$init_url" --pid "$init_pid" --window 0 --samples 1 --json
 check "initwait: init-blocked fires" fires init-blocked
 check "initwait: the init is named" contains "$(titles init-blocked)" "started by main.init.1"
