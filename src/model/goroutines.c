@@ -14,6 +14,9 @@ static const char *const class_names[GCLASS_COUNT] = {
     [GCLASS_IO_WAIT] = "io-wait",
     [GCLASS_IDLE] = "idle",
     [GCLASS_RUNNING] = "running",
+    [GCLASS_UPSTREAM_WAIT] = "upstream-wait",
+    [GCLASS_NET_WRITE] = "net-write",
+    [GCLASS_DEADLOCKED] = "deadlocked",
 };
 
 const char *gclass_name(gclass c) { return c < GCLASS_COUNT ? class_names[c] : "other"; }

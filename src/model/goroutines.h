@@ -40,6 +40,9 @@ typedef enum gclass {
     GCLASS_IO_WAIT,    /* network poller or a system call */
     GCLASS_IDLE,       /* idle runtime or standard-library goroutine */
     GCLASS_RUNNING,    /* running or runnable */
+    GCLASS_UPSTREAM_WAIT, /* outbound HTTP request waiting for a response */
+    GCLASS_NET_WRITE,  /* blocked writing to a peer (slow consumer, flow control) */
+    GCLASS_DEADLOCKED, /* blocked for good: the dump says all goroutines are asleep */
     GCLASS_COUNT
 } gclass;
 
@@ -97,6 +100,35 @@ typedef struct ggroup {
     char *reason;
 } ggroup;
 
+/* The dump's own headline: what the program said before the goroutines
+ * (a panic, a fatal error, a test timeout, a signal).  Filled by the parser
+ * from the text around the selected dump; reporters print it first. */
+typedef enum gheadline_kind {
+    GHEAD_NONE = 0,
+    GHEAD_DEADLOCK,       /* fatal error: all goroutines are asleep - deadlock! */
+    GHEAD_TEST_TIMEOUT,   /* panic: test timed out after D (go test -timeout) */
+    GHEAD_CONCURRENT_MAP, /* fatal error: concurrent map writes (and its read/iteration forms) */
+    GHEAD_PANIC,          /* panic: MESSAGE (any other panic) */
+    GHEAD_FATAL,          /* fatal error: MESSAGE (any other runtime throw) */
+    GHEAD_SIGNAL,         /* SIGQUIT: quit, SIGABRT: abort, ... with no panic line */
+} gheadline_kind;
+
+typedef struct gheadline {
+    gheadline_kind kind;
+    const char *message;       /* arena copy, NUL-terminated: the text after
+                                * "panic: " / "fatal error: " or the signal
+                                * line; NULL when none */
+    uint64_t goroutine;        /* the goroutine that panicked or threw (the
+                                * first goroutine printed after the headline);
+                                * 0 when unknown */
+    const char *running_tests; /* test timeout only: the "running tests:"
+                                * entries, one "Name (duration)" a line,
+                                * arena copy; NULL when absent */
+    unsigned long long line;   /* input line of the headline; 0 when none */
+    unsigned count;            /* headlines of this kind in the input (three
+                                * concurrent fatal errors: 3) */
+} gheadline;
+
 typedef struct gmodel {
     intern_table strings;
     arena mem;
@@ -113,6 +145,7 @@ typedef struct gmodel {
     unsigned selected_dump;   /* the one the groups come from, 1-based */
     unsigned long long truncated_line; /* input cut here inside a goroutine (partial reads), else 0 */
     uint64_t truncated_goroutine;
+    gheadline headline;       /* GHEAD_NONE when the input has none */
 } gmodel;
 
 void gmodel_init(gmodel *m);

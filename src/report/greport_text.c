@@ -25,6 +25,9 @@ static const char *class_label(gclass c)
     case GCLASS_IO_WAIT: return "I/O wait";
     case GCLASS_IDLE: return "idle";
     case GCLASS_RUNNING: return "running";
+    case GCLASS_UPSTREAM_WAIT: return "upstream wait";
+    case GCLASS_NET_WRITE: return "net write";
+    case GCLASS_DEADLOCKED: return "deadlocked";
     default: return "other";
     }
 }
