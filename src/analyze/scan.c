@@ -16,6 +16,7 @@ static const struct {
     {"goroutine-leak", "goroutines growing, or long blocked in application code", rule_goroutine_leak},
     {"lock-pileup", "many goroutines queued on one Lock call", rule_lock_pileup},
     {"http-pool-exhaustion", "requests waiting for a pooled connection; connections piling up", rule_http_pool},
+    {"upstream-wait", "outbound requests waiting on an upstream's response", rule_upstream_wait},
     {"init-blocked", "goroutines started by a package init, blocked since start-up", rule_init_blocked},
     {"heap-growth", "live heap growing across samples while GC runs", rule_heap_growth},
     {"heap-fragmentation", "heap memory held from the OS but not in use", rule_heap_fragmentation},
@@ -48,6 +49,7 @@ void scan_analyze(scan_evidence *e, const scan_config *cfg, report *r)
     classify(e->leaks);
     for (size_t i = 0; i < sizeof rules / sizeof *rules; i++) report_check(r, rules[i].id, rules[i].what);
     for (size_t i = 0; i < sizeof rules / sizeof *rules; i++) rules[i].fn(e, cfg, r);
+    if (e->mismatch) report_note(r, "%s", e->mismatch);
     report_sort(r);
 }
 
@@ -72,6 +74,23 @@ bool scan_ends(const double *v, size_t n, double *first, double *last)
     return true;
 }
 
+/* Growth is sustained when it is not one step: at least two steps rise by a
+ * tenth of the whole rise each, and the second half of the window (from the
+ * middle sample on) still carries a quarter of it.  19 → 139 → 139 is one
+ * step, a burst or a restart of a pool; 25 → 54 → 84 and 10 → 10 → 50 → 90
+ * are leaks at work. */
+static bool sustained(const double *v, size_t n, double rise)
+{
+    size_t idx[SCAN_MAX_SAMPLES], m = 0;
+    for (size_t i = 0; i < n && m < SCAN_MAX_SAMPLES; i++)
+        if (!isnan(v[i])) idx[m++] = i;
+    if (m < 3) return false;
+    unsigned steps = 0;
+    for (size_t k = 1; k < m; k++) steps += v[idx[k]] - v[idx[k - 1]] >= rise / 10;
+    double late = v[idx[m - 1]] - v[idx[(m - 1) / 2]];
+    return steps >= 2 && late >= rise / 4;
+}
+
 bool scan_grows(const double *v, size_t n, double min_abs, double min_rel)
 {
     double first, last;
@@ -84,7 +103,29 @@ bool scan_grows(const double *v, size_t n, double min_abs, double min_rel)
         if (v[i] < high - rise / 10) return false;
         if (v[i] > high) high = v[i];
     }
-    return true;
+    return sustained(v, n, rise);
+}
+
+const char *scan_fmt_rate(char *out, size_t outlen, const double *v, const scan_evidence *e, const char *unit)
+{
+    double first = NAN, last = NAN, t0 = 0, t1 = 0;
+    for (size_t i = 0; i < e->nsamples; i++) {
+        if (isnan(v[i])) continue;
+        if (isnan(first)) {
+            first = v[i];
+            t0 = e->samples[i].t;
+        }
+        last = v[i];
+        t1 = e->samples[i].t;
+    }
+    out[0] = '\0';
+    if (isnan(first) || t1 <= t0) return out;
+    double per_min = (last - first) / (t1 - t0) * 60;
+    char num[32];
+    if (unit && strcmp(unit, "B") == 0) scan_fmt_bytes(num, sizeof num, per_min);
+    else snprintf(num, sizeof num, "%.0f", per_min);
+    snprintf(out, outlen, "%s%s a minute", per_min >= 0 ? "+" : "", num);
+    return out;
 }
 
 const char *scan_fmt_bytes(char *out, size_t outlen, double bytes)

@@ -8,6 +8,7 @@
 #include "scan.h"
 #include "gclassify.h"
 #include "../util/buf.h"
+#include "../util/xalloc.h"
 
 #include <math.h>
 #include <regex.h>
@@ -38,19 +39,6 @@ static const ggroup *same_stack(const gmodel *m, const ggroup *g)
     return NULL;
 }
 
-/* Where a group is, in a few words: its innermost application frame. */
-static void group_site(buf *b, const gmodel *m, const ggroup *g)
-{
-    int f = ggroup_app_frame(m, g);
-    if (f < 0) f = 0;
-    if (!g->nframes) {
-        buf_puts(b, "(no stack)");
-        return;
-    }
-    buf_printf(b, "%s (%s:%u)", gmodel_str(m, g->frames[f].func), gshort_path(gmodel_str(m, g->frames[f].file)),
-               g->frames[f].line);
-}
-
 static uint64_t grown_by(const gmodel *first, const ggroup *g)
 {
     const ggroup *h = first ? same_stack(first, g) : NULL;
@@ -58,33 +46,50 @@ static uint64_t grown_by(const gmodel *first, const ggroup *g)
     return g->count > before ? g->count - before : 0;
 }
 
-/* Evidence lines for the groups that grew most between two samples. */
+/* Evidence lines for the groups of the application's own waits that grew
+ * most between two samples.  Groups whose lines would read the same (stacks
+ * that differ only outside the frames shown) are summed into one line. */
 static void growth_evidence(finding *f, const gmodel *first, const gmodel *last, unsigned max)
 {
-    const ggroup *shown[8] = {0};
+    char *lines[8];
+    uint64_t grew[8], now[8];
     unsigned n = 0;
-    while (n < max && n < 8) {
-        const ggroup *best = NULL;
-        uint64_t best_growth = 0;
-        for (size_t i = 0; i < last->ngroups; i++) {
-            const ggroup *g = &last->groups[i];
-            bool seen = false;
-            for (unsigned k = 0; k < n; k++) seen |= shown[k] == g;
-            uint64_t d = grown_by(first, g);
-            if (!seen && d > best_growth) {
-                best = g;
-                best_growth = d;
-            }
-        }
-        /* Groups that grew by one or two are noise next to a leak. */
-        if (!best || !best->nframes || (n > 0 && best_growth * 10 < grown_by(first, shown[0]))) break;
-        shown[n++] = best;
+    for (size_t i = 0; i < last->ngroups; i++) {
+        const ggroup *g = &last->groups[i];
+        uint64_t d = grown_by(first, g);
+        if (!d || !g->nframes || scan_wait_of(last, g) != SCAN_WAIT_APP) continue;
         buf b = {0};
-        buf_printf(&b, "+%llu (now %llu) at ", (unsigned long long)best_growth, (unsigned long long)best->count);
-        group_site(&b, last, best);
-        finding_evidence(f, "%s", buf_cstr(&b));
+        scan_group_site(&b, last, g);
+        unsigned k = 0;
+        while (k < n && strcmp(lines[k], buf_cstr(&b)) != 0) k++;
+        if (k < n) {
+            grew[k] += d;
+            now[k] += g->count;
+            buf_free(&b);
+            continue;
+        }
+        if (n == 8) {
+            buf_free(&b);
+            continue;
+        }
+        lines[n] = xstrdup(buf_cstr(&b));
+        grew[n] = d;
+        now[n++] = g->count;
         buf_free(&b);
     }
+    uint64_t top = 0;
+    for (unsigned shown = 0; shown < max && shown < n; shown++) {
+        unsigned best = 0;
+        for (unsigned k = 1; k < n; k++)
+            if (grew[k] > grew[best]) best = k;
+        /* Groups that grew by one or two are noise next to a leak. */
+        if (!grew[best] || grew[best] * 10 < top) break;
+        if (!shown) top = grew[best];
+        finding_evidence(f, "+%llu (now %llu) at %s", (unsigned long long)grew[best], (unsigned long long)now[best],
+                         lines[best]);
+        grew[best] = 0;
+    }
+    for (unsigned k = 0; k < n; k++) free(lines[k]);
 }
 
 /* The function of a group's innermost application frame, or NULL. */
@@ -138,7 +143,7 @@ static void leak_profile_findings(const scan_evidence *e, report *r)
     for (size_t i = 0; i < m->ngroups && i < 5; i++) {
         const ggroup *g = &m->groups[i];
         buf b = {0};
-        group_site(&b, m, g);
+        scan_group_site(&b, m, g);
         finding *f = report_finding(r, "goroutine-leak", SEV_CRIT, "%llu goroutines leaked at %s (Go's leak profile)",
                                     (unsigned long long)g->count, buf_cstr(&b));
         finding_evidence(f, "%s", g->reason ? g->reason : "");
@@ -149,7 +154,77 @@ static void leak_profile_findings(const scan_evidence *e, report *r)
     }
 }
 
-static void classified_leaks(const scan_evidence *e, report *r)
+/* Advice that fits the wait: a buffer of 1 cures a send whose receiver
+ * left, and nothing else. */
+static const struct {
+    const char *state;
+    const char *advice;
+} leak_advice[] = {
+    {"chan send", "Each of these sends on a channel whose receiver is gone: typically a handler returned on "
+                  "timeout and nobody reads the channel its worker sends on.  Give the channel a buffer of 1 "
+                  "(one result, never read, costs nothing), or select on ctx.Done() in the sender."},
+    {"chan receive", "Each of these waits to receive from a channel nobody will send on or close: close it "
+                     "when the producer is done, or select on ctx.Done() beside the receive."},
+    {"select", "None of the cases of this select can proceed any more: add a case on ctx.Done() (or a "
+               "timer) so that the goroutine ends when its caller has gone."},
+    {"sync.Cond.Wait", "Each of these waits on a sync.Cond nobody signals: Broadcast when the condition "
+                       "changes, and on close or shutdown, so that waiters can see they must return."},
+    {"sync.WaitGroup.Wait", "Each of these waits for a WaitGroup whose Done calls never come: a goroutine "
+                            "that returned early without Done, or an Add for work never started."},
+};
+
+static const char *advice_for(const char *state)
+{
+    for (size_t i = 0; state && i < sizeof leak_advice / sizeof *leak_advice; i++)
+        if (strncmp(state, leak_advice[i].state, strlen(leak_advice[i].state)) == 0) return leak_advice[i].advice;
+    return "Each of these waits for a partner that is gone.  Find who should wake them (the stacks below) and "
+           "make that path run on every return, or give the wait a deadline.";
+}
+
+/* Goroutines that read from a network connection: one per inbound or
+ * outbound connection in most servers.  Without a pid, the count of
+ * connections a process holds. */
+static uint64_t net_readers(const gmodel *m)
+{
+    uint64_t n = 0;
+    for (size_t i = 0; m && i < m->ngroups; i++) {
+        const ggroup *g = &m->groups[i];
+        bool reads = scan_wait_of(m, g) == SCAN_WAIT_INBOUND;
+        for (uint32_t k = 0; !reads && k < g->nframes; k++) {
+            const char *f = gmodel_str(m, g->frames[k].func);
+            reads = strcmp(f, "net.(*conn).Read") == 0 || strcmp(f, "crypto/tls.(*Conn).Read") == 0;
+        }
+        if (reads) n += g->count;
+    }
+    return n;
+}
+
+/* Connections the process holds: established TCP sockets from /proc when
+ * there is a pid, else the goroutines reading from the network. */
+static uint64_t connections(const scan_evidence *e, const char **how)
+{
+    const scan_sample *ls = evidence_last(e);
+    if (ls && ls->has_proc && ls->proc.tcp_established >= 0) {
+        *how = "established TCP connections";
+        return (uint64_t)ls->proc.tcp_established;
+    }
+    *how = "goroutines reading from a connection";
+    return net_readers(e->full ? e->full : ls ? ls->goroutines : NULL);
+}
+
+/* A group that held still through the scan and has no more goroutines than
+ * the process has connections is state kept per connection (a client's
+ * write loop parked on a Cond, a stream's goroutine): it follows the
+ * connections, it does not leak. */
+static bool per_connection(const scan_evidence *e, const gmodel *m, const ggroup *g, uint64_t grew)
+{
+    const char *how;
+    if (grew || e->nsamples < 2) return false;
+    uint64_t conns = connections(e, &how);
+    return conns > 0 && g->count <= conns && scan_wait_of(m, g) == SCAN_WAIT_APP;
+}
+
+static void classified_leaks(const scan_evidence *e, report *r, uint64_t *per_conn)
 {
     const gmodel *m = e->full;
     const gmodel *first = e->samples[0].goroutines, *last = evidence_last(e)->goroutines;
@@ -158,51 +233,101 @@ static void classified_leaks(const scan_evidence *e, report *r)
         const ggroup *g = &m->groups[i];
         if (g->cls != GCLASS_LEAK || created_by_init(m, g)) continue;
         if (e->leaks && in_leak_profile(e->leaks, app_func(m, g))) continue; /* reported from there */
+        if (scan_wait_of(m, g) != SCAN_WAIT_APP) continue; /* upstream-wait and the others say it */
         uint64_t grew = growth_at(first, last, app_func(m, g));
+        if (per_connection(e, m, g, grew)) {
+            *per_conn += g->count;
+            continue;
+        }
         severity sev = grew > 0 || g->count >= 1000 ? SEV_CRIT : SEV_WARN;
+        const char *state = g->state ? gmodel_str(m, g->state) : NULL;
         buf b = {0};
-        group_site(&b, m, g);
+        scan_group_site(&b, m, g);
         finding *f = report_finding(r, "goroutine-leak", sev, "%llu goroutine%s blocked in %s at %s",
-                                    (unsigned long long)g->count, g->count == 1 ? "" : "s", g->state ? gmodel_str(m, g->state) : "?",
+                                    (unsigned long long)g->count, g->count == 1 ? "" : "s", state ? state : "?",
                                     buf_cstr(&b));
         finding_evidence(f, "%s", g->reason);
         if (grew) finding_evidence(f, "this stack grew by %llu during the scan", (unsigned long long)grew);
-        finding_advice(f, "Each of these waits for a partner that is gone: typically a handler returned on "
-                          "timeout and nobody reads the channel its worker sends on.  Give the channel a buffer "
-                          "of 1, or select on ctx.Done() in the worker.  `reef goroutines %s` shows the stacks.",
-                       e->url ? e->url : "URL");
+        else finding_evidence(f, "this stack held still during the scan, with more goroutines than connections");
+        finding_advice(f, "%s  `reef goroutines %s` shows the stacks.", advice_for(state), e->url ? e->url : "URL");
         buf_free(&b);
         shown++;
     }
 }
 
+/* Goroutines of a sample that no known cause accounts for: the count less
+ * the outbound requests, their connections, network writes and per
+ * connection server goroutines, which their own rules and notes cover. */
+static double s_unexplained(const scan_sample *s)
+{
+    const gmodel *m = s->goroutines;
+    if (!m) return s->has_stats ? s->stats.goroutines : NAN;
+    uint64_t known = 0;
+    for (size_t i = 0; i < m->ngroups; i++)
+        if (scan_wait_of(m, &m->groups[i]) != SCAN_WAIT_APP) known += m->groups[i].count;
+    return (double)(m->total - known);
+}
+
+/* Connections per sample: established TCP sockets from /proc, else the
+ * goroutines reading from a connection. */
+static double s_connections(const scan_sample *s)
+{
+    if (s->has_proc && s->proc.tcp_established >= 0) return (double)s->proc.tcp_established;
+    return s->goroutines ? (double)net_readers(s->goroutines) : NAN;
+}
+
+/* Goroutines a server keeps per connection (a reader, a writer, a stream or
+ * two): growth within this many per new connection follows the connections. */
+#define GOROUTINES_PER_CONNECTION 4
+
 void rule_goroutine_leak(const scan_evidence *e, const scan_config *cfg, report *r)
 {
     (void)cfg;
     const char *why = no_goroutines(e);
-    double v[SCAN_MAX_SAMPLES];
+    double v[SCAN_MAX_SAMPLES], u[SCAN_MAX_SAMPLES];
     if (scan_series(e, sample_goroutines, v) == 0 && !e->leaks) {
         report_skip(r, "goroutine-leak", "%s",
                     why ? why : e->full_missing ? e->full_missing : "no goroutine profile could be read");
         return;
     }
+    scan_series(e, s_unexplained, u);
+    uint64_t per_conn = 0;
     if (e->leaks) leak_profile_findings(e, r);
-    if (e->full) classified_leaks(e, r);
-    double first, last;
-    if (e->nsamples >= 3 && scan_grows(v, e->nsamples, 20, 0.05) && scan_ends(v, e->nsamples, &first, &last)) {
-        char s[256];
-        finding *f = report_finding(r, "goroutine-leak", SEV_WARN, "goroutines grew from %.0f to %.0f in %.0f s",
-                                    first, last, e->window);
+    if (e->full) classified_leaks(e, r, &per_conn);
+    double first, last, c[SCAN_MAX_SAMPLES], c0, c1;
+    char s[256], rate[64];
+    scan_series(e, s_connections, c);
+    bool grows = scan_grows(u, e->nsamples, 20, 0.05) && scan_ends(u, e->nsamples, &first, &last);
+    bool with_conns = grows && scan_ends(c, e->nsamples, &c0, &c1) && c1 > c0 &&
+                      last - first <= GOROUTINES_PER_CONNECTION * (c1 - c0);
+    if (grows && !with_conns) {
+        finding *f = report_finding(r, "goroutine-leak", SEV_WARN, "goroutines grew from %.0f to %.0f in %.0f s (%s)",
+                                    first, last, e->window, scan_fmt_rate(rate, sizeof rate, u, e, NULL));
         finding_evidence(f, "goroutines per sample: %s", scan_fmt_series(s, sizeof s, v, e->nsamples, NULL));
+        if (memcmp(u, v, e->nsamples * sizeof *v) != 0)
+            finding_evidence(f, "of which not outbound requests, connections or network writes: %s",
+                             scan_fmt_series(s, sizeof s, u, e->nsamples, NULL));
         finding_value_add(f, "goroutines", v, e->nsamples);
         const gmodel *g0 = e->samples[0].goroutines, *g1 = evidence_last(e)->goroutines;
         if (g0 && g1) growth_evidence(f, g0, g1, 3);
-        finding_advice(f, "A count that only rises under steady load is a leak: the groups above are where the "
-                          "new goroutines wait.  Scan again with a longer --window to confirm the trend.");
+        finding_advice(f, "A count that keeps rising across the window, with no matching rise in connections, is "
+                          "a leak: the groups above are where the new goroutines wait.  Scan again with a longer "
+                          "--window to confirm the trend.");
     }
-    char s[256];
-    report_check_note(r, "goroutine-leak", "goroutines %s%s", scan_fmt_series(s, sizeof s, v, e->nsamples, NULL),
-                      e->full ? "; debug=2 dump classified" : "");
+    buf note = {0};
+    buf_printf(&note, "goroutines %s", scan_fmt_series(s, sizeof s, v, e->nsamples, NULL));
+    if (e->nsamples >= 2) {
+        scan_fmt_rate(rate, sizeof rate, v, e, NULL);
+        if (*rate) buf_printf(&note, " (%s)", rate);
+    }
+    if (e->full) buf_puts(&note, "; debug=2 dump classified");
+    if (per_conn) buf_printf(&note, "; %llu parked per connection, held still", (unsigned long long)per_conn);
+    if (with_conns)
+        buf_printf(&note, "; the growth follows connections (%.0f → %.0f): per-connection goroutines, not a leak", c0, c1);
+    else if (!grows && scan_grows(v, e->nsamples, 20, 0.05))
+        buf_puts(&note, "; the growth is outbound requests, their connections or network writes (see upstream-wait)");
+    report_check_note(r, "goroutine-leak", "%s", buf_cstr(&note));
+    buf_free(&note);
 }
 
 /* ---- lock-pileup ---------------------------------------------------------- */
@@ -263,6 +388,11 @@ void rule_lock_pileup(const scan_evidence *e, const scan_config *cfg, report *r)
     bool lasting = samples_with(e, GCLASS_PILEUP) >= 2 || e->nsamples == 1;
     for (size_t i = 0; e->full && i < e->full->ngroups; i++)
         if (e->full->groups[i].cls == GCLASS_PILEUP && e->full->groups[i].wait_max >= 1) lasting = true;
+    uint64_t queued = 0;
+    for (size_t i = 0; i < m->ngroups; i++)
+        if (m->groups[i].cls == GCLASS_PILEUP) queued += m->groups[i].count;
+    report_check_note(r, "lock-pileup", "%llu goroutines queued 10 or more to a Lock call; queues in %u of %zu samples",
+                      (unsigned long long)queued, samples_with(e, GCLASS_PILEUP), e->nsamples);
     if (lasting)
         class_findings(e, m, GCLASS_PILEUP, "lock-pileup", 100,
                        "The goroutine holding this lock is slow or stuck: look for it in `reef goroutines` "
@@ -309,13 +439,20 @@ void rule_http_pool(const scan_evidence *e, const scan_config *cfg, report *r)
                        "response bodies, and size MaxConnsPerHost/MaxIdleConnsPerHost for the load.",
                        r);
     double v[SCAN_MAX_SAMPLES], first, last;
+    char s[256];
     scan_series(e, sample_readloops, v);
-    if (scan_grows(v, e->nsamples, 20, 0.1) && scan_ends(v, e->nsamples, &first, &last)) {
-        char s[256];
+    report_check_note(r, "http-pool-exhaustion", "requests waiting for a pooled connection in %u of %zu samples; "
+                      "outbound read loops %s", samples_with(e, GCLASS_POOL_WAIT), e->nsamples,
+                      scan_fmt_series(s, sizeof s, v, e->nsamples, NULL));
+    /* Read loops that rise with requests waiting for their responses are
+     * the connections of those requests: upstream-wait names the cause. */
+    const gmodel *lm = evidence_last(e)->goroutines;
+    bool hung = lm && scan_ends(v, e->nsamples, &first, &last) &&
+                (double)scan_wait_count(lm, SCAN_WAIT_UPSTREAM) >= (last - first) / 2;
+    if (!hung && scan_grows(v, e->nsamples, 20, 0.1) && scan_ends(v, e->nsamples, &first, &last)) {
         finding *f = report_finding(r, "http-pool-exhaustion", SEV_WARN,
                                     "client connections piling up: %.0f → %.0f persistConn read loops", first, last);
-        finding_evidence(f, "net/http.(*persistConn).readLoop goroutines per sample: %s",
-                         scan_fmt_series(s, sizeof s, v, e->nsamples, NULL));
+        finding_evidence(f, "net/http.(*persistConn).readLoop goroutines per sample: %s", s);
         finding_value_add(f, "persistconn_readloops", v, e->nsamples);
         finding_advice(f, "Each open client connection has a read loop; a count that keeps rising means "
                           "connections are opened and never reused or closed: response bodies not closed, a new "
@@ -325,6 +462,13 @@ void rule_http_pool(const scan_evidence *e, const scan_config *cfg, report *r)
 
 /* ---- init-blocked --------------------------------------------------------- */
 
+/* How far behind uptime a wait since start-up can read, in minutes.  Go
+ * stamps a goroutine's wait start only when a GC scans it blocked; in a
+ * quiet process the next GC is the forced one, 2 minutes after the last,
+ * and sysmon, idle, checks for it only every minute; the dump then prints
+ * whole minutes, truncated.  2 + 1 + 1. */
+#define INIT_WAIT_SLACK_MIN 4.0
+
 static bool blocked_for_good(const gmodel *m, const ggroup *g, double uptime_min)
 {
     const char *s = g->state ? gmodel_str(m, g->state) : "";
@@ -332,7 +476,7 @@ static bool blocked_for_good(const gmodel *m, const ggroup *g, double uptime_min
     bool waiting = strncmp(s, "chan ", 5) == 0 || strncmp(s, "select", 6) == 0 || strncmp(s, "sync.", 5) == 0 ||
                    strcmp(s, "semacquire") == 0;
     if (!waiting || g->wait_min < 1) return false;
-    return isnan(uptime_min) || (double)g->wait_min >= uptime_min - 1.5;
+    return isnan(uptime_min) || (double)g->wait_min >= uptime_min - INIT_WAIT_SLACK_MIN;
 }
 
 void rule_init_blocked(const scan_evidence *e, const scan_config *cfg, report *r)
@@ -346,17 +490,29 @@ void rule_init_blocked(const scan_evidence *e, const scan_config *cfg, report *r
     const scan_sample *last = evidence_last(e);
     double uptime_min = last && last->has_proc ? last->proc.uptime_seconds / 60 : NAN;
     const gmodel *m = e->full;
+    uint64_t by_init = 0;
+    for (size_t i = 0; i < m->ngroups; i++)
+        if (created_by_init(m, &m->groups[i])) by_init += m->groups[i].count;
+    if (isnan(uptime_min))
+        report_check_note(r, "init-blocked", "%llu goroutines started by a package init in the debug=2 dump",
+                          (unsigned long long)by_init);
+    else
+        report_check_note(r, "init-blocked", "%llu goroutines started by a package init in the debug=2 dump, "
+                          "at %.1f min of uptime", (unsigned long long)by_init, uptime_min);
     for (size_t i = 0; i < m->ngroups; i++) {
         const ggroup *g = &m->groups[i];
         if (!created_by_init(m, g) || !blocked_for_good(m, g, uptime_min)) continue;
         buf b = {0};
-        group_site(&b, m, g);
+        scan_group_site(&b, m, g);
         finding *f = report_finding(r, "init-blocked", SEV_WARN, "%llu goroutine%s started by %s blocked in %s at %s",
                                     (unsigned long long)g->count, g->count == 1 ? "" : "s",
                                     gmodel_str(m, g->created_by.func), g->state ? gmodel_str(m, g->state) : "?",
                                     buf_cstr(&b));
-        if (g->wait_max >= 0) finding_evidence(f, "waiting %lld min%s", (long long)g->wait_max,
-                                               isnan(uptime_min) ? "" : " (since start-up)");
+        if (g->wait_max >= 0 && isnan(uptime_min)) finding_evidence(f, "waiting %lld min", (long long)g->wait_max);
+        else if (g->wait_max >= 0)
+            finding_evidence(f, "waiting %lld min at %.1f min of uptime (since start-up: Go stamps a wait at "
+                                "the first GC after it began, up to %.0f min late in a quiet process)",
+                             (long long)g->wait_max, uptime_min, INIT_WAIT_SLACK_MIN);
         else finding_evidence(f, "waiting forever: %s", g->state ? gmodel_str(m, g->state) : "");
         finding_evidence(f, "created by %s at %s:%u", gmodel_str(m, g->created_by.func),
                          gshort_path(gmodel_str(m, g->created_by.file)), g->created_by.line);

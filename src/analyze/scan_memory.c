@@ -9,8 +9,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #define MiB (1024.0 * 1024.0)
+
+static double gomemlimit(const scan_sample *s, const char **source);
 
 static double s_next_gc(const scan_sample *s) { return s->has_stats ? s->stats.next_gc : NAN; }
 static double s_num_gc(const scan_sample *s) { return s->has_stats ? s->stats.num_gc : NAN; }
@@ -65,6 +68,114 @@ static void heap_diff_evidence(finding *f, const profile *base, const profile *c
     ptop_free(&t);
 }
 
+static double s_heap_inuse(const scan_sample *s) { return s->has_stats ? s->stats.heap_inuse : NAN; }
+static double s_rss(const scan_sample *s)
+{
+    if (s->has_proc && s->proc.vm_rss > 0) return (double)s->proc.vm_rss;
+    return s->has_stats ? s->stats.resident_bytes : NAN;
+}
+
+static const char *slow_consumer_advice =
+    "Goroutines blocked writing to peers that do not read, while memory grows: what is queued for those peers "
+    "is buffering in memory.  Bound each consumer's queue, and drop or disconnect a consumer that falls behind "
+    "(a write deadline, SetWriteDeadline, turns a stuck write into an error).  This is not a goroutine leak: "
+    "the writers wake when their peers read or go.";
+
+/* Evidence of goroutines blocked writing to the network in the last
+ * sample; false when there are none. */
+static const gmodel *last_goroutines(const scan_evidence *e)
+{
+    return e->full ? e->full : e->nsamples ? evidence_last(e)->goroutines : NULL;
+}
+
+static bool net_write_evidence(finding *f, const scan_evidence *e)
+{
+    const gmodel *m = last_goroutines(e);
+    uint64_t n = m ? scan_wait_count(m, SCAN_WAIT_NET_WRITE) : 0;
+    if (!n) return false;
+    const ggroup *big = NULL;
+    for (size_t i = 0; i < m->ngroups; i++)
+        if (scan_wait_of(m, &m->groups[i]) == SCAN_WAIT_NET_WRITE && (!big || m->groups[i].count > big->count))
+            big = &m->groups[i];
+    buf b = {0};
+    scan_group_site(&b, m, big);
+    finding_evidence(f, "%llu goroutine%s blocked writing to the network, the most at %s", (unsigned long long)n,
+                     n == 1 ? "" : "s", buf_cstr(&b));
+    buf_free(&b);
+    return true;
+}
+
+/* The lowest ceiling the heap can grow to: the cgroup limit, GOMEMLIMIT or
+ * the machine's memory; its name in *what. */
+static double memory_ceiling(const scan_sample *s, const char **what)
+{
+    double ceiling = (double)sysconf(_SC_PHYS_PAGES) * (double)sysconf(_SC_PAGESIZE);
+    *what = "the machine's memory";
+    if (s->has_cgroup && s->cgroup.memory_limit > 0 && (double)s->cgroup.memory_limit < ceiling) {
+        ceiling = (double)s->cgroup.memory_limit;
+        *what = "the cgroup memory limit";
+    }
+    const char *src;
+    double gml = gomemlimit(s, &src);
+    if (gml > 0 && gml < ceiling) {
+        ceiling = gml;
+        *what = "GOMEMLIMIT";
+    }
+    return ceiling;
+}
+
+/* No GC ran in the window, so live heap and garbage cannot be told apart;
+ * but memory that climbs by tens of MiB toward a ceiling the GC will not
+ * stop it before (GOGC off, a goal above the limit), or while writers
+ * block on peers that do not read, is evidence all the same. */
+static void growth_without_gc(const scan_evidence *e, report *r)
+{
+    double heap[SCAN_MAX_SAMPLES], rss[SCAN_MAX_SAMPLES], next[SCAN_MAX_SAMPLES], h0, h1;
+    scan_series(e, s_heap_inuse, heap);
+    scan_series(e, s_rss, rss);
+    scan_series(e, s_next_gc, next);
+    char a[32], b[32], s1[256], rate[64];
+    const scan_sample *last = evidence_last(e);
+    const char *what;
+    double ceiling = memory_ceiling(last, &what);
+    bool heap_up = scan_grows(heap, e->nsamples, 32 * MiB, 0.2);
+    const double *v = heap_up ? heap : rss;
+    if (!heap_up && !scan_grows(rss, e->nsamples, 32 * MiB, 0.2)) {
+        report_check_note(r, "heap-growth", "no GC ran during the %.0f s window; heap in use %s, flat or within "
+                          "noise", e->window, scan_fmt_series(s1, sizeof s1, heap, e->nsamples, "B"));
+        return;
+    }
+    scan_ends(v, e->nsamples, &h0, &h1);
+    double goal = last->has_stats ? last->stats.next_gc : NAN;
+    bool gc_off = last->has_proc && strcmp(last->proc.gogc, "off") == 0;
+    bool goal_past = gc_off || isnan(goal) || goal >= 0.9 * ceiling;
+    double per_s = (h1 - h0) / (e->window > 0 ? e->window : 1);
+    bool writers = last_goroutines(e) && scan_wait_count(last_goroutines(e), SCAN_WAIT_NET_WRITE) > 0;
+    severity sev = writers || goal_past ? SEV_WARN : SEV_INFO;
+    finding *f = report_finding(r, "heap-growth", sev, "%s grew from %s to %s in %.0f s with no GC in the window",
+                                heap_up ? "heap in use" : "resident memory", scan_fmt_bytes(a, sizeof a, h0),
+                                scan_fmt_bytes(b, sizeof b, h1), e->window);
+    finding_evidence(f, "%s per sample: %s (%s)", heap_up ? "HeapInuse" : "RSS",
+                     scan_fmt_series(s1, sizeof s1, v, e->nsamples, "B"), scan_fmt_rate(rate, sizeof rate, v, e, "B"));
+    if (heap_up && scan_ends(rss, e->nsamples, &h0, &h1))
+        finding_evidence(f, "RSS per sample: %s", scan_fmt_series(s1, sizeof s1, rss, e->nsamples, "B"));
+    if (gc_off) finding_evidence(f, "GOGC=off: the GC runs only at GOMEMLIMIT, if set");
+    else if (!isnan(goal)) finding_evidence(f, "the next GC is due at %s (NextGC)", scan_fmt_bytes(a, sizeof a, goal));
+    if (per_s > 0 && ceiling > h1)
+        finding_evidence(f, "%s (%s) is reached in about %.0f s at this rate", what,
+                         scan_fmt_bytes(a, sizeof a, ceiling), (ceiling - h1) / per_s);
+    finding_value_add(f, heap_up ? "heap_inuse_bytes" : "rss_bytes", v, e->nsamples);
+    if (net_write_evidence(f, e)) {
+        finding_advice(f, "%s", slow_consumer_advice);
+        return;
+    }
+    finding_advice(f, "With no GC in the window, live memory and garbage cannot be told apart: %s  Scan again "
+                      "with a longer --window, and compare heap profiles (`reef pprof diff`) across a GC.",
+                   goal_past ? "and the GC will not run before the ceiling above, so this growth is bounded only "
+                               "by that ceiling."
+                             : "a GC is due at NextGC, below the ceiling, and will tell.");
+}
+
 void rule_heap_growth(const scan_evidence *e, const scan_config *cfg, report *r)
 {
     (void)cfg;
@@ -79,8 +190,7 @@ void rule_heap_growth(const scan_evidence *e, const scan_config *cfg, report *r)
     double in0 = heap_inuse(e->heap_first), in1 = heap_inuse(e->heap_last);
     bool gc_ran = scan_ends(gc, e->nsamples, &gc0, &gc1) && gc1 > gc0;
     if (!gc_ran && scan_ends(gc, e->nsamples, &gc0, &gc1)) {
-        report_skip(r, "heap-growth", "no GC ran during the %.0f s window: live heap and garbage cannot be told "
-                                      "apart (scan with a longer --window)", e->window);
+        growth_without_gc(e, r);
         return;
     }
     bool profile_grew = !isnan(in0) && !isnan(in1) && in1 - in0 >= 4 * MiB && in1 - in0 >= 0.1 * in0;
@@ -104,6 +214,10 @@ void rule_heap_growth(const scan_evidence *e, const scan_config *cfg, report *r)
     if (gc_ran) finding_evidence(f, "%.0f GC cycles ran during the window", gc1 - gc0);
     finding_value_add(f, "next_gc_bytes", next, e->nsamples);
     if (e->heap_first && e->heap_last) heap_diff_evidence(f, e->heap_first, e->heap_last);
+    if (net_write_evidence(f, e)) {
+        finding_advice(f, "%s", slow_consumer_advice);
+        return;
+    }
     finding_advice(f, "Memory kept alive after each GC keeps rising: something holds references it should "
                       "drop (a map or cache without a bound or eviction, a slice re-sliced but never copied, "
                       "goroutines that leak with their buffers).  The sites above are where the growing memory "

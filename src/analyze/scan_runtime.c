@@ -2,6 +2,7 @@
  * gomaxprocs-quota, cpu-throttling, fd-leak, so-growth, thread-leak,
  * gc-pause and gc-cpu. */
 #include "scan.h"
+#include "../util/buf.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -138,6 +139,100 @@ static double fd_limit(const scan_sample *s)
     return s->has_stats ? s->stats.max_fds : NAN;
 }
 
+/* "31 TCP established, 2 listening, 3 files, 1 pipe, 4 anon inodes" */
+static void fd_kinds(buf *b, const proc_snapshot *p)
+{
+    if (p->tcp_established < 0) return;
+    const struct {
+        int64_t n;
+        const char *what;
+    } kinds[] = {
+        {p->tcp_established, "TCP established"}, {p->tcp_close_wait, "TCP CLOSE_WAIT"},
+        {p->tcp_other, "TCP other states"},      {p->nlisten_total, "listening"},
+        {p->other_sockets, "other sockets"},     {p->files, "files"},
+        {p->pipes, "pipes"},                     {p->anon_inodes, "anon inodes"},
+        {p->other_fds, "other"},
+    };
+    const char *sep = "";
+    for (size_t i = 0; i < sizeof kinds / sizeof *kinds; i++) {
+        if (kinds[i].n <= 0) continue;
+        buf_printf(b, "%s%lld %s", sep, (long long)kinds[i].n, kinds[i].what);
+        sep = ", ";
+    }
+}
+
+static void fd_peers(buf *b, const proc_snapshot *p)
+{
+    for (int i = 0; i < p->npeers && i < 4; i++) {
+        const proc_peer *q = &p->peers[i];
+        if (q->inbound) buf_printf(b, "%s%lld from %s to port %u", i ? ", " : "", (long long)q->count, q->addr, q->port);
+        else buf_printf(b, "%s%lld to %s:%u", i ? ", " : "", (long long)q->count, q->addr, q->port);
+    }
+    if (p->npeers > 4 || p->peers_other) buf_puts(b, ", ...");
+}
+
+/* What grew, by kind of descriptor, and the advice that fits it: live
+ * connections are not a missing Close. */
+static void fd_growth_evidence(finding *f, const scan_evidence *e, const proc_snapshot *a, const proc_snapshot *z)
+{
+    const struct {
+        int64_t d;
+        const char *what;
+    } grew[] = {
+        {z->tcp_established - a->tcp_established, "established TCP connections"},
+        {z->tcp_close_wait - a->tcp_close_wait, "TCP sockets in CLOSE_WAIT (the peer closed, this side never did)"},
+        {z->other_sockets - a->other_sockets, "other sockets (unix, udp)"},
+        {z->files - a->files, "files"},
+        {z->pipes - a->pipes, "pipes"},
+        {z->anon_inodes - a->anon_inodes, "anon inodes (epoll, eventfd, timerfd)"},
+    };
+    int64_t total = z->open_fds - a->open_fds;
+    for (size_t i = 0; i < sizeof grew / sizeof *grew; i++)
+        if (grew[i].d > 0) finding_evidence(f, "+%lld %s", (long long)grew[i].d, grew[i].what);
+    buf b = {0};
+    fd_peers(&b, z);
+    if (b.len) finding_evidence(f, "established connections now: %s", buf_cstr(&b));
+    buf_free(&b);
+    const gmodel *lm = evidence_last(e)->goroutines;
+    uint64_t upstream = lm ? scan_wait_count(lm, SCAN_WAIT_UPSTREAM) : 0;
+    if (grew[0].d > 0 && grew[0].d * 2 >= total) {
+        finding_advice(f, "The descriptors that grew are live connections, not a missing Close.%s  Connections "
+                          "that only accumulate are clients that never leave (give the server ReadHeaderTimeout, "
+                          "IdleTimeout and a connection limit) or requests that never end (client timeouts).",
+                       upstream ? "  They are held by the requests waiting on an upstream (see upstream-wait)." : "");
+        return;
+    }
+    finding_advice(f, "Files, sockets or pipes are opened and never closed: a missing Close (response bodies, "
+                      "os.Open in a loop, net.Dial without a deferred Close).  `ls -l /proc/%d/fd` shows what they "
+                      "point to.",
+                   e->pid);
+}
+
+/* True when most of the descriptors that grew are established connections
+ * and the requests waiting on an upstream (with their inbound ones) can
+ * hold that many. */
+static bool upstream_conns(const scan_evidence *e, const scan_sample *fs, const scan_sample *ls, double grew)
+{
+    const gmodel *lm = ls->goroutines;
+    if (!lm || !fs->has_proc || !ls->has_proc || fs->proc.tcp_established < 0 || ls->proc.tcp_established < 0)
+        return false;
+    (void)e;
+    double conns = (double)(ls->proc.tcp_established - fs->proc.tcp_established);
+    double waiting = (double)scan_wait_count(lm, SCAN_WAIT_UPSTREAM);
+    return conns * 2 >= grew && waiting > 0 && conns <= 2 * waiting + 2;
+}
+
+/* Established connections that came in on the process's listening ports,
+ * gained between two samples: clients arriving, not descriptors leaking. */
+static double inbound_growth(const scan_sample *fs, const scan_sample *ls)
+{
+    if (!fs->has_proc || !ls->has_proc) return 0;
+    double n = 0;
+    for (int i = 0; i < ls->proc.npeers; i++) n += ls->proc.peers[i].inbound ? (double)ls->proc.peers[i].count : 0;
+    for (int i = 0; i < fs->proc.npeers; i++) n -= fs->proc.peers[i].inbound ? (double)fs->proc.peers[i].count : 0;
+    return n;
+}
+
 void rule_fd_leak(const scan_evidence *e, const scan_config *cfg, report *r)
 {
     (void)cfg;
@@ -146,23 +241,35 @@ void rule_fd_leak(const scan_evidence *e, const scan_config *cfg, report *r)
         report_skip(r, "fd-leak", "needs --pid (/proc/PID/fd) or process_open_fds in /metrics");
         return;
     }
-    const scan_sample *ls = evidence_last(e);
+    const scan_sample *ls = evidence_last(e), *fs = evidence_first(e);
     double limit = fd_limit(ls), now = s_fds(ls);
-    char s[256];
-    report_check_note(r, "fd-leak", "open descriptors %s of %.0f", scan_fmt_series(s, sizeof s, v, e->nsamples, NULL),
-                      limit);
+    char s[256], rate[64];
+    buf kinds = {0};
+    if (ls->has_proc) fd_kinds(&kinds, &ls->proc);
+    report_check_note(r, "fd-leak", "open descriptors %s of %.0f%s%s%s", scan_fmt_series(s, sizeof s, v, e->nsamples, NULL),
+                      limit, kinds.len ? " (now " : "", buf_cstr(&kinds), kinds.len ? ")" : "");
+    buf_free(&kinds);
     if (scan_grows(v, e->nsamples, 20, 0.1) && scan_ends(v, e->nsamples, &first, &last)) {
-        finding *f = report_finding(r, "fd-leak", SEV_WARN, "open descriptors grew from %.0f to %.0f in %.0f s", first,
-                                    last, e->window);
+        /* Connections held by requests waiting on an upstream are that
+         * rule's finding: here they are noted, not a second alarm. */
+        bool held = upstream_conns(e, fs, ls, last - first);
+        bool clients = !held && inbound_growth(fs, ls) * 2 >= last - first;
+        finding *f = report_finding(r, "fd-leak", held || clients ? SEV_INFO : SEV_WARN,
+                                    "open descriptors grew from %.0f to %.0f in %.0f s (%s)%s", first, last, e->window,
+                                    scan_fmt_rate(rate, sizeof rate, v, e, NULL),
+                                    held      ? ": connections of requests waiting on an upstream"
+                                    : clients ? ": clients connecting" : "");
         finding_evidence(f, "open descriptors per sample: %s", s);
         if (!isnan(limit) && last > first && e->window > 0)
             finding_evidence(f, "at this rate RLIMIT_NOFILE (%.0f) is reached in about %.0f s", limit,
                              (limit - last) / ((last - first) / e->window));
         finding_value_add(f, "open_fds", v, e->nsamples);
-        finding_advice(f, "Files, sockets or pipes are opened and never closed: a missing Close (response bodies, "
-                          "os.Open in a loop, net.Dial without a deferred Close).  `ls -l /proc/%d/fd` shows what "
-                          "they point to.",
-                       e->pid);
+        if (fs->has_proc && ls->has_proc && fs->proc.tcp_established >= 0 && ls->proc.tcp_established >= 0)
+            fd_growth_evidence(f, e, &fs->proc, &ls->proc);
+        else
+            finding_advice(f, "Files, sockets or pipes are opened and never closed: a missing Close (response "
+                              "bodies, os.Open in a loop, net.Dial without a deferred Close), or connections "
+                              "that never end.  `ls -l /proc/PID/fd` shows what they point to.");
     }
     if (!isnan(limit) && !isnan(now) && now >= 0.8 * limit) {
         finding *f = report_finding(r, "fd-leak", now >= 0.95 * limit ? SEV_CRIT : SEV_WARN,

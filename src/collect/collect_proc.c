@@ -283,18 +283,22 @@ static int read_status(const char *root, proc_snapshot *s, char *err, size_t err
     return 0;
 }
 
-/* ---- listening sockets: net/tcp and tcp6 ---- */
+/* ---- TCP sockets: net/tcp and tcp6 ---- */
 
-/* Listening sockets of the namespace, before matching them to the
- * process's descriptors.  A cap keeps memory bounded on a host with an
- * absurd number of listeners; beyond it some may be missed. */
-#define MAX_NAMESPACE_LISTENERS 65536
+/* The TCP sockets of the namespace, before matching them to the process's
+ * descriptors.  A cap keeps memory bounded on a host with an absurd number
+ * of sockets; beyond it some may be missed (and counted as other sockets). */
+#define MAX_NAMESPACE_SOCKETS 65536
+#define TCP_ESTABLISHED 0x01
+#define TCP_CLOSE_WAIT 0x08
+#define TCP_LISTEN 0x0A
 
 typedef struct listener {
     uint64_t inode;
-    unsigned char addr[16];
+    unsigned char addr[16], raddr[16];
     bool v6, taken;
-    uint16_t port;
+    uint8_t state;
+    uint16_t port, rport;
 } listener;
 
 typedef struct listeners {
@@ -319,21 +323,35 @@ static bool parse_hex_addr(const char *p, size_t n, unsigned char *addr)
     return true;
 }
 
+/* "ADDR:PORT" in hex; false unless both parse and the length is hexlen. */
+static bool parse_endpoint(const char *p, size_t len, size_t hexlen, unsigned char *addr, uint16_t *port)
+{
+    const char *colon = p ? memchr(p, ':', len) : NULL;
+    if (!colon || (size_t)(colon - p) != hexlen || !parse_hex_addr(p, hexlen, addr)) return false;
+    *port = (uint16_t)strtoul(colon + 1, NULL, 16);
+    return true;
+}
+
 /* One line of net/tcp: "sl local rem st tx:rx tr:when retrnsmt uid timeout inode ...". */
 static bool parse_tcp_line(const char *line, listener *out)
 {
-    size_t len, alen;
-    const char *st = field(line, 3, &len);
-    if (!st || len != 2 || memcmp(st, "0A", 2) != 0) return false; /* TCP_LISTEN */
+    size_t len, rlen, slen, alen;
     const char *local = field(line, 1, &len);
+    const char *remote = field(line, 2, &rlen);
+    const char *st = field(line, 3, &slen);
     const char *inode = field(line, 9, &alen);
     const char *colon = local ? memchr(local, ':', len) : NULL;
-    if (!colon || !inode) return false;
+    if (!colon || !remote || !st || slen != 2 || !inode) return false;
     size_t hexlen = (size_t)(colon - local);
     memset(out, 0, sizeof *out);
-    if (!parse_hex_addr(local, hexlen, out->addr)) return false;
+    if (!parse_endpoint(local, len, hexlen, out->addr, &out->port) ||
+        !parse_endpoint(remote, rlen, hexlen, out->raddr, &out->rport))
+        return false;
+    char state[3] = {st[0], st[1], '\0'};
+    char *end;
+    out->state = (uint8_t)strtoul(state, &end, 16);
+    if (*end) return false;
     out->v6 = hexlen == 32;
-    out->port = (uint16_t)strtoul(colon + 1, NULL, 16);
     out->inode = strtoull(inode, NULL, 10);
     return out->inode != 0;
 }
@@ -345,7 +363,7 @@ static bool read_tcp(const char *path, listeners *ls)
     char *line;
     size_t len;
     proc_lines_next(&l, &len); /* the column header */
-    while ((line = proc_lines_next(&l, &len)) && ls->n < MAX_NAMESPACE_LISTENERS) {
+    while ((line = proc_lines_next(&l, &len)) && ls->n < MAX_NAMESPACE_SOCKETS) {
         listener one;
         if (!parse_tcp_line(line, &one)) continue;
         ls->v = xgrow(ls->v, &ls->cap, ls->n + 1, sizeof *ls->v);
@@ -370,19 +388,76 @@ static bool is_loopback(const listener *l)
     return memcmp(l->addr, v6loop, 16) == 0;
 }
 
-/* Called for each socket inode among the process's descriptors. */
-static void match_socket(listeners *ls, uint64_t inode, proc_snapshot *s)
+/* Called for each socket inode among the process's descriptors; false when
+ * the socket is not a TCP one of the namespace. */
+static bool match_socket(listeners *ls, uint64_t inode, proc_snapshot *s)
 {
     listener key = {.inode = inode};
     listener *l = ls->n ? bsearch(&key, ls->v, ls->n, sizeof *ls->v, by_inode) : NULL;
-    if (!l || l->taken) return; /* not listening, or a dup'd descriptor */
+    if (!l) return false;
+    if (l->taken) return true; /* a dup'd descriptor */
     l->taken = true;
+    if (l->state != TCP_LISTEN) return true;
     s->nlisten_total++;
-    if (s->nlisten >= PROC_MAX_LISTEN) return;
+    if (s->nlisten >= PROC_MAX_LISTEN) return true;
     proc_listen *out = &s->listen[s->nlisten++];
     inet_ntop(l->v6 ? AF_INET6 : AF_INET, l->addr, out->addr, sizeof out->addr);
     out->port = l->port;
     out->loopback = is_loopback(l);
+    return true;
+}
+
+static bool listens_on(const proc_snapshot *s, uint16_t port)
+{
+    for (int i = 0; i < s->nlisten; i++)
+        if (s->listen[i].port == port) return true;
+    return false;
+}
+
+static void add_peer(proc_snapshot *s, const listener *l)
+{
+    proc_peer key = {.inbound = listens_on(s, l->port)};
+    inet_ntop(l->v6 ? AF_INET6 : AF_INET, l->raddr, key.addr, sizeof key.addr);
+    key.port = key.inbound ? l->port : l->rport;
+    for (int i = 0; i < s->npeers; i++) {
+        proc_peer *p = &s->peers[i];
+        if (p->inbound == key.inbound && p->port == key.port && strcmp(p->addr, key.addr) == 0) {
+            p->count++;
+            return;
+        }
+    }
+    if (s->npeers == PROC_MAX_PEERS) {
+        s->peers_other++;
+        return;
+    }
+    key.count = 1;
+    s->peers[s->npeers++] = key;
+}
+
+static int by_count(const void *a, const void *b)
+{
+    const proc_peer *x = a, *y = b;
+    return x->count > y->count ? -1 : x->count < y->count;
+}
+
+/* The TCP sockets of the process (matched in read_fds) by state, and the
+ * peers of the established ones. */
+static void count_tcp(const listeners *ls, proc_snapshot *s)
+{
+    s->tcp_established = s->tcp_close_wait = s->tcp_other = 0;
+    for (size_t i = 0; i < ls->n; i++) {
+        const listener *l = &ls->v[i];
+        if (!l->taken || l->state == TCP_LISTEN) continue;
+        if (l->state == TCP_ESTABLISHED) {
+            s->tcp_established++;
+            add_peer(s, l);
+        } else if (l->state == TCP_CLOSE_WAIT) {
+            s->tcp_close_wait++;
+        } else {
+            s->tcp_other++;
+        }
+    }
+    qsort(s->peers, (size_t)s->npeers, sizeof *s->peers, by_count);
 }
 
 static int by_port(const void *a, const void *b)
@@ -404,22 +479,36 @@ static void read_fds(const char *root, proc_snapshot *s, listeners *ls)
     DIR *d = opendir(path);
     if (!d) return;
     int64_t n = 0, sockets = 0;
+    s->other_sockets = s->pipes = s->anon_inodes = s->files = s->other_fds = 0;
     struct dirent *e;
     while ((e = readdir(d))) {
         if (e->d_name[0] == '.') continue;
         n++;
         char target[64];
         ssize_t tl = readlinkat(dirfd(d), e->d_name, target, sizeof target - 1);
-        if (tl < 0) continue;
+        if (tl < 0) {
+            s->other_fds++;
+            continue;
+        }
         target[tl] = '\0';
         unsigned long long inode;
-        if (sscanf(target, "socket:[%llu]", &inode) != 1) continue;
-        sockets++;
-        match_socket(ls, inode, s);
+        if (sscanf(target, "socket:[%llu]", &inode) == 1) {
+            sockets++;
+            if (!match_socket(ls, inode, s)) s->other_sockets++;
+        } else if (strncmp(target, "pipe:", 5) == 0) {
+            s->pipes++;
+        } else if (strncmp(target, "anon_inode:", 11) == 0) {
+            s->anon_inodes++;
+        } else if (target[0] == '/') {
+            s->files++;
+        } else {
+            s->other_fds++;
+        }
     }
     closedir(d);
     s->open_fds = n;
     s->socket_fds = sockets;
+    count_tcp(ls, s);
 }
 
 static void read_listeners(const char *root, proc_snapshot *s)
@@ -627,6 +716,8 @@ static void snapshot_init(proc_snapshot *s, int pid)
     s->vm_rss = s->vm_hwm = s->vm_size = s->rss_anon = s->rss_file = s->threads = -1;
     s->ncpus_allowed = -1;
     s->open_fds = s->socket_fds = s->nofile_soft = s->nofile_hard = -1;
+    s->tcp_established = s->tcp_close_wait = s->tcp_other = -1;
+    s->other_sockets = s->pipes = s->anon_inodes = s->files = s->other_fds = -1;
     s->mapped_so = s->maps_lines = -1;
 }
 

@@ -24,6 +24,18 @@ typedef struct proc_listen {
     bool loopback;        /* 127.0.0.0/8 or ::1 (or ::ffff:127.x) */
 } proc_listen;
 
+#define PROC_MAX_PEERS 8
+
+/* The far ends of a process's established TCP connections, grouped:
+ * inbound ones by the client's address and the local (listening) port,
+ * outbound ones by the server's address and port. */
+typedef struct proc_peer {
+    bool inbound;
+    char addr[64];        /* the remote address */
+    uint16_t port;        /* inbound: the local port; outbound: the remote port */
+    int64_t count;
+} proc_peer;
+
 typedef struct proc_cgroup {
     int hierarchy;        /* 0 for the v2 unified hierarchy */
     char controllers[64]; /* "memory", "cpu,cpuacct", "" for v2 */
@@ -50,6 +62,16 @@ typedef struct proc_snapshot {
     int64_t open_fds;         /* -1 when /proc/PID/fd is unreadable */
     int64_t socket_fds;       /* descriptors that are sockets ("socket:[N]"), -1 likewise */
     int64_t nofile_soft, nofile_hard; /* -1 = unlimited */
+
+    /* /proc/PID/fd by what each descriptor is; -1 when unreadable.  TCP
+     * states come from net/tcp{,6} by socket inode; listeners are not
+     * counted here (see listen). */
+    int64_t tcp_established, tcp_close_wait, tcp_other;
+    int64_t other_sockets;    /* unix, udp, netlink...: sockets not in net/tcp{,6} */
+    int64_t pipes, anon_inodes, files, other_fds;
+    proc_peer peers[PROC_MAX_PEERS]; /* most connections first */
+    int npeers;
+    int64_t peers_other;      /* established connections to peers beyond the table */
 
     /* /proc/PID/maps */
     int64_t mapped_so;        /* distinct shared-object files mapped (*.so, *.so.N) */

@@ -474,6 +474,43 @@ static void version_from_metrics(scan_evidence *e)
     }
 }
 
+/* The port of a base URL ("http://host:port/..."), the scheme's default
+ * when it names none; 0 when the URL cannot be read. */
+static unsigned url_port(const char *url)
+{
+    const char *host = strstr(url, "://");
+    if (!host) return 0;
+    host += 3;
+    size_t len = strcspn(host, "/?#");
+    const char *end = host + len, *colon = NULL;
+    for (const char *p = host; p < end; p++)
+        if (*p == ':') colon = p;
+    if (colon && (!memchr(host, ']', len) || colon > (const char *)memchr(host, ']', len)))
+        return (unsigned)strtoul(colon + 1, NULL, 10);
+    return strncmp(url, "https:", 6) == 0 ? 443 : 80;
+}
+
+/* A --url of one process with a --pid of another mixes two services'
+ * evidence in one verdict.  The pid's listening sockets tell: its
+ * namespace's port the URL names should be among them.  (A port published
+ * from a container or forwarded by a proxy differs for good reason, so this
+ * is a warning, not a refusal.) */
+static void check_same_process(collector *c, const proc_snapshot *ps)
+{
+    unsigned port = url_port(c->e->url);
+    if (!port || !ps->net_readable) return;
+    for (int i = 0; i < ps->nlisten; i++)
+        if (ps->listen[i].port == port) return;
+    if (ps->nlisten_total > ps->nlisten) return; /* not all were kept: cannot tell */
+    buf ports = {0};
+    for (int i = 0; i < ps->nlisten; i++) buf_printf(&ports, "%s%u", i ? ", " : "", ps->listen[i].port);
+    c->e->mismatch = format("pid %d does not listen on port %u of %s (it listens on %s): the URL and the pid may "
+                            "be two different processes, and this scan mixes their evidence",
+                            c->e->pid, port, c->e->url, ports.len ? buf_cstr(&ports) : "no TCP port");
+    buf_free(&ports);
+    fprintf(stderr, "reef scan: warning: %s\n", c->e->mismatch);
+}
+
 static int start(collector *c, char **message)
 {
     const scan_options *o = c->o;
@@ -488,6 +525,7 @@ static int start(collector *c, char **message)
             *message = xstrdup(err);
             return rc;
         }
+        if (e->url) check_same_process(c, &ps);
         if (!e->url) discover(c, &ps);
         if (!e->url) progress(c, "no pprof endpoint among the %d listening sockets of pid %d", ps.nlisten, e->pid);
     }

@@ -24,6 +24,7 @@ void evidence_free(scan_evidence *e)
 {
     free(e->url);
     free(e->pprof_missing);
+    free(e->mismatch);
     for (size_t i = 0; i < e->nsamples; i++) free_gmodel(e->samples[i].goroutines);
     free_gmodel(e->full);
     free(e->full_missing);

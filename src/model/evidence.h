@@ -44,6 +44,7 @@ typedef struct scan_evidence {
     /* target */
     char *url;                /* base URL, NULL when there is none */
     bool url_discovered;      /* found through the pid's listening sockets */
+    char *mismatch;           /* why the URL seems to serve another process than the pid, or NULL */
     int pid;                  /* 0 when there is none */
     time_t started;           /* wall clock at the first sample */
     double window;            /* seconds between first and last sample */

@@ -1,6 +1,6 @@
 # scan_lib.sh - helpers for the `reef scan` end-to-end tests (sourced after lib.sh).
 
-RULES="goroutine-leak lock-pileup http-pool-exhaustion init-blocked heap-growth heap-fragmentation rss-gap
+RULES="goroutine-leak lock-pileup http-pool-exhaustion upstream-wait init-blocked heap-growth heap-fragmentation rss-gap
 memory-limit gomaxprocs-quota cpu-throttling fd-leak so-growth thread-leak gc-pause gc-cpu build-risk
 pprof-exposed expectation"
 
@@ -38,3 +38,60 @@ schema_ok() {
         (.title | length > 0) and (.evidence | type == "array") and (.advice | type == "string")) and
     (.target | has("url") and has("pid")) and (.scan.samples >= 1)' <<<"$OUT" >/dev/null
 }
+
+# ---- tests/fixtures/scan-live: servers and their bounded clients ----------
+
+# live_server ARGS...: starts scan-live with ARGS, waits for its
+# "listening on URL" line; sets PID, URL and LIVE_OUT (its output file).
+live_server() {
+  LIVE_OUT=$(mktemp --suffix=.out "$TMP/scan-live.XXXXXX")
+  "$FIXTURES/scan-live" "$@" >"$LIVE_OUT" 2>"$LIVE_OUT.err" &
+  PID=$!
+  _pids+=("$PID")
+  await_listening "$LIVE_OUT" "scan-live $*"
+}
+
+# live_line WORD: the rest of the server's line that starts with "WORD on ".
+live_line() { sed -n "s/^$1 on //p" "$LIVE_OUT" | head -1; }
+
+# live_client WORD ARGS...: starts a bounded scan-live client with ARGS and
+# waits (at most 60 s) until it prints "WORD N" (all connected, all sent);
+# sets CLIENT_PID and CLIENT_N (the N it printed: what it knows it did).
+live_client() {
+  local word=$1 out i
+  shift
+  out=$(mktemp --suffix=.out "$TMP/scan-live-client.XXXXXX")
+  "$FIXTURES/scan-live" "$@" >"$out" 2>"$out.err" &
+  CLIENT_PID=$!
+  _pids+=("$CLIENT_PID")
+  for ((i = 0; i < 600; i++)); do
+    CLIENT_N=$(sed -n "s/^$word //p" "$out" | head -1)
+    [[ -n $CLIENT_N ]] && return 0
+    kill -0 "$CLIENT_PID" 2>/dev/null || { cat "$out.err" >&2; fail "client $* exited early"; }
+    sleep 0.1
+  done
+  fail "client $* did not finish within 60 s"
+}
+
+# live_client_bg ARGS...: starts a bounded client and returns at once.
+live_client_bg() {
+  "$FIXTURES/scan-live" "$@" >/dev/null 2>&1 &
+  CLIENT_PID=$!
+  _pids+=("$CLIENT_PID")
+}
+
+# evidence RULE: every evidence line of the rule's findings in $OUT.
+evidence() { jq -r --arg r "$1" '.findings[] | select(.rule == $r) | .evidence[]' <<<"$OUT"; }
+# severity_of RULE: the highest severity among the rule's findings, or "none".
+severity_of() {
+  jq -r --arg r "$1" '[.findings[] | select(.rule == $r) | .severity] |
+    if length == 0 then "none" elif index("crit") then "crit" elif index("warn") then "warn" else "info" end' <<<"$OUT"
+}
+# note RULE: the rule's checklist note in $OUT.
+note() { jq -r --arg r "$1" '.checks[] | select(.rule == $r) | .note' <<<"$OUT"; }
+# advice RULE: the advice of the rule's findings in $OUT.
+advice() { jq -r --arg r "$1" '.findings[] | select(.rule == $r) | .advice' <<<"$OUT"; }
+# lacks TEXT PART: TEXT does not contain PART.
+lacks() { [[ "$1" != *"$2"* ]] || { echo "  [$2] found in: ${1:0:600}" >&2; return 1; }; }
+# quiet_or_info RULE: the rule is at pass or info in $OUT.
+quiet_or_info() { [[ $(status "$1") == pass || $(status "$1") == info ]] || { echo "  $1 is [$(status "$1")]" >&2; return 1; }; }

@@ -39,9 +39,17 @@ scan_fault pool http-pool-exhaustion
 check "pool: 28 requests wait in getConn" contains "$(titles http-pool-exhaustion)" "28 goroutines waiting"
 check "pool: in the transport" contains "$(titles http-pool-exhaustion)" "net/http.(*Transport).getConn"
 
-scan_fault conns http-pool-exhaustion
-check "conns: the read loops piling up are named" contains "$(titles http-pool-exhaustion)" "client connections piling up"
-check "conns: their series is in values" test "$(jq '[.findings[].values.persistconn_readloops // empty | (.[-1] - .[0])] | max' <<<"$OUT")" -ge 20
+# conns: requests with no timeout to an upstream that hangs, a new
+# Transport each: the read loops that pile up are those requests'
+# connections, so the cause is named once, as requests waiting on an
+# upstream (20 more every second), not as a second, unrelated pile-up.
+scan_fault conns upstream-wait
+check "conns: named as requests waiting on an upstream" contains "$(titles upstream-wait)" "requests waiting on an upstream"
+check "conns: from the fixture's client call" contains "$(titles upstream-wait)" "main.conns.func2"
+check "conns: growing by about 20/s, so at least 40 more over the 4 s window" \
+  test "$(jq '[.findings[].values.upstream_waits // empty | (.[-1] - .[0])] | max' <<<"$OUT")" -ge 40
+check "conns: the read loops are not a second finding" eq "$(findings http-pool-exhaustion)" 0
+check "conns: the advice is a response timeout" contains "$(advice upstream-wait)" "ResponseHeaderTimeout"
 
 scan_fault init init-blocked
 check "init: the creator is the package init" contains "$(titles init-blocked)" "started by main.init.0"

@@ -114,8 +114,22 @@ static void growth(void **state)
     assert_false(scan_grows(small, 3, 20, 0.05));     /* rise of 19 < 20 */
     assert_true(scan_grows(small, 3, 10, 0.1));
     assert_false(scan_grows(small, 3, 10, 0.5));      /* 19% < 50% */
-    assert_true(scan_grows(gaps, 4, 20, 0));
+    assert_false(scan_grows(gaps, 4, 20, 0));         /* two values: one step */
+    double gaps3[] = {NAN, 10, 35, NAN, 60};
+    assert_true(scan_grows(gaps3, 5, 20, 0));
     assert_false(scan_grows(one, 1, 0, 0));
+    /* Sustained, not one step: a pool that filled once (19 → 139 → 139)
+     * is not growth; a leak that started late in the window is. */
+    double step[] = {19, 139, 139};
+    double step_late[] = {19, 19, 139};
+    double late[] = {10, 10, 10, 50, 90};
+    double early[] = {10, 50, 90, 90, 90};
+    double two[] = {10, 90};
+    assert_false(scan_grows(step, 3, 20, 0.05));
+    assert_false(scan_grows(step_late, 3, 20, 0.05));
+    assert_true(scan_grows(late, 5, 20, 0.05));
+    assert_false(scan_grows(early, 5, 20, 0.05));     /* stopped by mid-window */
+    assert_false(scan_grows(two, 2, 20, 0.05));
     char b[32];
     assert_string_equal(scan_fmt_bytes(b, sizeof b, 512), "512 B");
     assert_string_equal(scan_fmt_bytes(b, sizeof b, 1536), "1.5 KiB");
