@@ -10,6 +10,7 @@
 #include "analyze/scan.h"
 #include "model/findings.h"
 #include "parse/expect.h"
+#include "parse/gdump.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -279,12 +280,99 @@ static void memory_rules(void **state)
     evidence_free(&e);
 }
 
+/* A debug=2 dump of a proxy whose upstream hangs, as Go prints it once a GC
+ * has stamped the waits: n requests in persistConn.roundTrip for `minutes`,
+ * each with its outbound connection's read loop. */
+static gmodel *hung_proxy_dump(unsigned n, unsigned minutes)
+{
+    buf b = {0};
+    for (unsigned i = 0; i < n; i++) {
+        buf_printf(&b,
+                   "goroutine %u [select, %u minutes]:\n"
+                   "net/http.(*persistConn).roundTrip(0xc000%04x, 0xc0001)\n"
+                   "\t/go/src/net/http/transport.go:2745 +0x9a5\n"
+                   "net/http.(*Transport).roundTrip(0xc0002, 0xc0003)\n"
+                   "\t/go/src/net/http/transport.go:703 +0x7f1\n"
+                   "net/http/httputil.(*ReverseProxy).ServeHTTP(0xc0004, {0x1, 0xc0005}, 0xc0006)\n"
+                   "\t/go/src/net/http/httputil/reverseproxy.go:564 +0x1365\n"
+                   "net/http.(*conn).serve(0xc0007, {0x2, 0xc0008})\n"
+                   "\t/go/src/net/http/server.go:2102 +0x625\n"
+                   "created by net/http.(*Server).Serve in goroutine 1\n"
+                   "\t/go/src/net/http/server.go:3454 +0x485\n\n"
+                   "goroutine %u [IO wait, %u minutes]:\n"
+                   "internal/poll.runtime_pollWait(0x7f, 0x72)\n"
+                   "\t/go/src/runtime/netpoll.go:351 +0x85\n"
+                   "net.(*conn).Read(0xc0009, {0xc000a, 0x1000, 0x1000})\n"
+                   "\t/go/src/net/net.go:196 +0x45\n"
+                   "net/http.(*persistConn).readLoop(0xc000b)\n"
+                   "\t/go/src/net/http/transport.go:2205 +0x185\n"
+                   "created by net/http.(*Transport).dialConn in goroutine %u\n"
+                   "\t/go/src/net/http/transport.go:1874 +0x154f\n\n",
+                   100 + 2 * i, minutes, i, 101 + 2 * i, minutes, 100 + 2 * i);
+    }
+    gmodel *m = calloc(1, sizeof *m);
+    gmodel_init(m);
+    gparse_options o = {.input_name = "hung-proxy"};
+    gparser *p = gparser_new(m, &o);
+    assert_int_equal(gparser_feed(p, b.data, b.len), 0);
+    assert_int_equal(gparser_finish(p), 0);
+    gparser_free(p);
+    buf_free(&b);
+    return m;
+}
+
+static const finding *find_finding(const report *r, const char *rule)
+{
+    for (size_t i = 0; i < r->nfindings; i++)
+        if (strcmp(r->findings[i].rule, rule) == 0) return &r->findings[i];
+    return NULL;
+}
+
+/* The same 30 hung requests are named as requests waiting on an upstream
+ * whatever the samples show: once Go prints their wait minutes (flat count,
+ * debug=2 with 3 minutes), and without any dump of wait times (debug=2
+ * without minutes, count rising). */
+static void upstream_after_minutes(void **state)
+{
+    (void)state;
+    for (int c = 0; c < 2; c++) {
+        scan_evidence e;
+        evidence_init(&e);
+        e.url = strdup("http://127.0.0.1:1");
+        e.has_pprof = true;
+        e.nsamples = 3;
+        for (size_t i = 0; i < 3; i++) {
+            e.samples[i].t = 5.0 * (double)i;
+            e.samples[i].goroutines = hung_proxy_dump(c == 0 ? 30 : 10 + 10 * (unsigned)i, c == 0 ? 3 : 0);
+        }
+        e.full = hung_proxy_dump(30, c == 0 ? 3 : 0);
+        e.window = 10;
+        scan_config cfg = {.now = 1795000000};
+        report r;
+        report_init(&r);
+        scan_analyze(&e, &cfg, &r);
+        const finding *f = find_finding(&r, "upstream-wait");
+        assert_non_null(f);
+        assert_int_equal(f->sev, SEV_WARN);
+        assert_non_null(strstr(f->title, "30 requests waiting on an upstream for a response"));
+        assert_non_null(strstr(f->title, "httputil.(*ReverseProxy).ServeHTTP"));
+        bool minutes = false;
+        for (size_t k = 0; k < f->nevidence; k++) minutes |= strstr(f->evidence[k], "waited 3 min") != NULL;
+        assert_true(minutes == (c == 0));
+        /* Never a leak, never a pool, whatever the wait times say. */
+        assert_null(find_finding(&r, "goroutine-leak"));
+        assert_null(find_finding(&r, "http-pool-exhaustion"));
+        report_free(&r);
+        evidence_free(&e);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(expect_good),  cmocka_unit_test(expect_bad), cmocka_unit_test(labels_and_ops),
         cmocka_unit_test(growth),       cmocka_unit_test(checklist),  cmocka_unit_test(rules_on_evidence),
-        cmocka_unit_test(memory_rules),
+        cmocka_unit_test(memory_rules), cmocka_unit_test(upstream_after_minutes),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
