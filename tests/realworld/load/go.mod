@@ -1,0 +1,3 @@
+module reef.test/realworld/load
+
+go 1.24
