@@ -245,6 +245,10 @@ void rule_heap_fragmentation(const scan_evidence *e, const scan_config *cfg, rep
             live = alloc[i];
         }
     char a[32], b[32], s[256];
+    if (isfinite(min_waste))
+        report_check_note(r, "heap-fragmentation", "spans in use without live objects at least %s (live heap %s); "
+                          "held from the OS %s", scan_fmt_bytes(a, sizeof a, min_waste),
+                          scan_fmt_bytes(b, sizeof b, live), scan_fmt_series(s, sizeof s, kept, e->nsamples, "B"));
     if (isfinite(min_waste) && min_waste >= 64 * MiB && min_waste >= 0.5 * live) {
         finding *f = report_finding(r, "heap-fragmentation", SEV_WARN,
                                     "%s of heap spans in use hold no live objects (live heap %s)",
