@@ -2,7 +2,9 @@
  *
  * The last byte picks a chunk size (to exercise the field carry-over
  * between feeds); whatever decodes is run through top (by function and by
- * line), diff against itself, folded and SVG output. */
+ * line, with the file's names and pprof's), diff against itself, folded and
+ * SVG output.  Seeds: tests/captures/pprof, tests/bad/pprof and
+ * fuzz/seeds/pprof (producers' shapes and legacy formats' first lines). */
 #include "analyze/ptop.h"
 #include "model/profile.h"
 #include "parse/pprof.h"
@@ -32,7 +34,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         FILE *null = fopen("/dev/null", "w");
         char err[256];
         for (int by_line = 0; by_line < 2; by_line++) {
-            ptop_options to = {.by_line = by_line, .tag = by_line ? "bytes" : NULL};
+            ptop_options to = {.by_line = by_line, .tag = by_line ? "bytes" : NULL,
+                               .names = by_line ? PNAMES_PPROF : PNAMES_FILE};
             ptop t;
             if (ptop_compute(&p, &to, &t, err, sizeof err) == 0) {
                 ptop_report r = {.top = &t, .source = "fuzz", .by_line = to.by_line};

@@ -20,7 +20,7 @@ typedef struct walker {
     uint64_t *stamp;          /* per node id */
     size_t nstamp;
     uint64_t sample_no;
-    buf key;
+    buf key, name;
 } walker;
 
 static const char *tag_value(const walker *w, const psample *s, char *num, size_t numlen)
@@ -36,7 +36,70 @@ static const char *tag_value(const walker *w, const psample *s, char *num, size_
     return NULL;
 }
 
-/* The node for one frame: line index li of location loc. */
+/* pprof's demangler leaves a name alone unless it looks like demangled
+ * C++: Java's "class.<init>" and Go's "pkg.(*T[...]).M" do not. */
+static bool looks_like_cxx(const char *s, size_t n)
+{
+    if (memmem(s, n, ".<", 2) || memmem(s, n, "]).", 3)) return false;
+    return memchr(s, '<', n) || memchr(s, '>', n) || memchr(s, '[', n) || memchr(s, ']', n) ||
+           memmem(s, n, "::", 2);
+}
+
+/* Removes every outermost open...close group, as pprof's removeMatching
+ * does; at a close without an open it stops and keeps the rest. */
+static size_t remove_matching(char *s, size_t n, char open, char close)
+{
+    size_t w = 0, first = 0;
+    int depth = 0;
+    for (size_t r = 0; r < n; r++) {
+        char c = s[r];
+        if (c == close) {
+            if (depth == 0) {
+                memmove(s + w, s + r, n - r);
+                return w + (n - r);
+            }
+            if (--depth == 0) {
+                w = first;
+                continue;
+            }
+        } else if (c == open && depth++ == 0) {
+            first = w;
+        }
+        s[w++] = c;
+    }
+    return w;
+}
+
+void ptop_pprof_name(const char *name, size_t n, buf *out)
+{
+    out->len = 0;
+    buf_append(out, name, n);
+    if (!looks_like_cxx(name, n)) return;
+    out->len = remove_matching(out->data, out->len, '(', ')');
+    out->len = remove_matching(out->data, out->len, '<', '>');
+}
+
+/* A row's name: the function's, simplified as pprof would with
+ * --names pprof (only names the producer did not demangle itself, whose
+ * system name is the name). */
+static void frame_name(walker *w, const pfunction *f, buf *out)
+{
+    const profile *p = w->p;
+    const char *name = profile_str(p, f->name);
+    size_t n = profile_strlen(p, f->name);
+    bool same = f->system_name == f->name ||
+                (profile_strlen(p, f->system_name) == n && memcmp(profile_str(p, f->system_name), name, n) == 0);
+    if (w->o->names == PNAMES_PPROF && n && same) {
+        ptop_pprof_name(name, n, out);
+        return;
+    }
+    out->len = 0;
+    buf_append(out, name, n);
+}
+
+/* The node for one frame: line index li of location loc.  Nodes are keyed
+ * by name (not file), as pprof keys them; names are counted strings, NUL
+ * bytes and all. */
 static uint32_t node_for(walker *w, const plocation *loc, size_t li, const char *tag)
 {
     const profile *p = w->p;
@@ -47,24 +110,30 @@ static uint32_t node_for(walker *w, const plocation *loc, size_t li, const char 
         cache = w->o->by_line ? li : ln->func;
         if (w->node_of[cache]) return w->node_of[cache];
     }
-    const char *name = "", *file = "";
-    char unnamed[256];
+    const char *file = "";
     int64_t line = 0;
+    buf *name = &w->name;
+    name->len = 0;
     if (ln && ln->func != UINT32_MAX) {
         const pfunction *f = &p->functions[ln->func];
-        name = profile_str(p, f->name);
+        frame_name(w, f, name);
         file = profile_str(p, f->filename);
         if (w->o->by_line) line = ln->line;
     }
     /* pprof aggregates addresses away, so a frame without a name is
      * "[binary]" or "<unknown>". */
-    if (!*name) name = profile_unnamed_frame(p, loc, unnamed, sizeof unnamed);
+    if (!name->len) {
+        char unnamed[256];
+        buf_puts(name, profile_unnamed_frame(p, loc, unnamed, sizeof unnamed));
+    }
     buf *k = &w->key;
     k->len = 0;
-    buf_puts(k, name);
-    buf_putc(k, '\x01');
-    buf_puts(k, file);
-    if (w->o->by_line) buf_printf(k, "\x01%lld", (long long)line);
+    buf_append(k, name->data, name->len);
+    if (w->o->by_line) {
+        buf_putc(k, '\x01');
+        buf_puts(k, file);
+        buf_printf(k, "\x01%lld", (long long)line);
+    }
     if (tag) {
         buf_putc(k, '\x02');
         buf_puts(k, tag);
@@ -75,7 +144,7 @@ static uint32_t node_for(walker *w, const plocation *loc, size_t li, const char 
         out->rows = xgrow(out->rows, &out->cap, (size_t)id + 1, sizeof *out->rows);
         while (out->nrows <= id) memset(&out->rows[out->nrows++], 0, sizeof *out->rows);
         prow *r = &out->rows[id];
-        r->name = intern(&out->strings, name, strlen(name));
+        r->name = intern(&out->strings, name->data, name->len);
         r->file = intern(&out->strings, file, strlen(file));
         r->line = line;
         r->tag = tag ? intern(&out->strings, tag, strlen(tag)) : 0;
@@ -184,6 +253,7 @@ static void walker_free(walker *w)
     free(w->ignore_of);
     free(w->stamp);
     buf_free(&w->key);
+    buf_free(&w->name);
 }
 
 static int64_t abs64(int64_t v) { return v < 0 ? -v : v; }
@@ -250,57 +320,115 @@ int ptop_compute(const profile *p, const ptop_options *o, ptop *out, char *err, 
 
 /* pprof -base merges the base, negated, into the profile: samples with the
  * same stack (addresses and symbols) and labels cancel.  The total is the
- * sum of what is left, in absolute value. */
-static void sample_key(const profile *p, const psample *s, buf *k)
+ * sum of what is left, in absolute value.
+ *
+ * Identities are integers: each string of either profile gets a shared id
+ * once, each location a shared id once (from its address and its lines'
+ * name, file and line ids), and a sample's key is the raw bytes of its
+ * location ids and label ids.  Nothing is formatted per sample. */
+typedef struct merger {
+    intern_table strs, locs, samples;
+    buf k, lk;               /* sample and location keys */
+} merger;
+
+typedef struct side {
+    const profile *p;
+    uint32_t *str_id;        /* per string index: shared id + 1, 0 = not yet */
+    uint32_t *loc_id;        /* per location index: shared id + 1 */
+} side;
+
+static uint32_t shared_str(merger *m, side *sd, int64_t i)
 {
+    uint32_t *slot = &sd->str_id[i];
+    if (!*slot) *slot = intern(&m->strs, profile_str(sd->p, i), profile_strlen(sd->p, i)) + 1;
+    return *slot - 1;
+}
+
+static void put32(buf *k, uint32_t v) { buf_append(k, &v, sizeof v); }
+
+static uint32_t shared_loc(merger *m, side *sd, uint32_t li)
+{
+    uint32_t *slot = &sd->loc_id[li];
+    if (*slot) return *slot - 1;
+    const profile *p = sd->p;
+    const plocation *loc = &p->locations[li];
+    buf *k = &m->lk;
     k->len = 0;
-    const unsigned char *cur = pstack_begin(p, s);
-    for (uint32_t i = 0; i < s->nlocs; i++) {
-        const plocation *loc = &p->locations[pstack_next(&cur)];
-        buf_printf(k, "%llx", (unsigned long long)loc->address);
-        for (uint32_t j = 0; j < loc->nlines; j++) {
-            const pline *ln = &p->lines[loc->first_line + j];
-            if (ln->func == UINT32_MAX) continue;
-            const pfunction *f = &p->functions[ln->func];
-            buf_printf(k, "\x01%s\x01%s\x01%lld", profile_str(p, f->name), profile_str(p, f->filename),
-                       (long long)ln->line);
-        }
-        buf_putc(k, '\x02');
+    buf_append(k, &loc->address, sizeof loc->address);
+    for (uint32_t j = 0; j < loc->nlines; j++) {
+        const pline *ln = &p->lines[loc->first_line + j];
+        if (ln->func == UINT32_MAX) continue;
+        const pfunction *f = &p->functions[ln->func];
+        put32(k, shared_str(m, sd, f->name));
+        put32(k, shared_str(m, sd, f->filename));
+        put32(k, (uint32_t)ln->line);
     }
+    *slot = intern(&m->locs, k->data, k->len) + 1;
+    return *slot - 1;
+}
+
+static uint32_t sample_id(merger *m, side *sd, const psample *s)
+{
+    const profile *p = sd->p;
+    m->k.len = 0;
+    const unsigned char *cur = pstack_begin(p, s);
+    for (uint32_t i = 0; i < s->nlocs; i++) put32(&m->k, shared_loc(m, sd, pstack_next(&cur)));
     for (uint32_t i = 0; i < s->nlabels; i++) {
         const plabel *l = &p->labels[s->first_label + i];
-        buf_printf(k, "\x03%s=%s/%lld%s", profile_str(p, l->key), profile_str(p, l->str), (long long)l->num,
-                   profile_str(p, l->num_unit));
+        uint32_t lab[3] = {shared_str(m, sd, l->key), shared_str(m, sd, l->str), shared_str(m, sd, l->num_unit)};
+        put32(&m->k, UINT32_MAX);
+        buf_append(&m->k, lab, sizeof lab);
+        buf_append(&m->k, &l->num, sizeof l->num);
     }
+    return intern(&m->samples, m->k.data, m->k.len);
+}
+
+static void side_init(side *sd, const profile *p)
+{
+    sd->p = p;
+    sd->str_id = xcalloc(p->nstrings ? p->nstrings : 1, sizeof *sd->str_id);
+    sd->loc_id = xcalloc(p->nlocations ? p->nlocations : 1, sizeof *sd->loc_id);
+}
+
+static void side_free(side *sd)
+{
+    free(sd->str_id);
+    free(sd->loc_id);
 }
 
 static int64_t merged_total(const profile *base, int bvi, const profile *src, int svi)
 {
-    intern_table keys;
-    intern_init(&keys);
+    merger m;
+    memset(&m, 0, sizeof m);
+    intern_init(&m.strs);
+    intern_init(&m.locs);
+    intern_init(&m.samples);
     int64_t *net = NULL;
     size_t cap = 0;
-    buf k = {0};
     const profile *ps[2] = {src, base};
     int vis[2] = {svi, bvi};
     for (int which = 0; which < 2; which++) {
-        const profile *p = ps[which];
-        for (size_t i = 0; i < p->nsamples; i++) {
-            const psample *s = &p->samples[i];
-            sample_key(p, s, &k);
-            uint32_t id = intern(&keys, k.data, k.len);
+        side sd;
+        side_init(&sd, ps[which]);
+        for (size_t i = 0; i < sd.p->nsamples; i++) {
+            const psample *s = &sd.p->samples[i];
+            uint32_t id = sample_id(&m, &sd, s);
             size_t old = cap;
             net = xgrow(net, &cap, (size_t)id + 1, sizeof *net);
             if (cap != old) memset(net + old, 0, (cap - old) * sizeof *net);
-            int64_t v = psample_value(p, s, vis[which]);
+            int64_t v = psample_value(sd.p, s, vis[which]);
             net[id] += which == 0 ? v : -v;
         }
+        side_free(&sd);
     }
     int64_t total = 0;
-    for (size_t i = 0; i < keys.count && i < cap; i++) total += abs64(net[i]);
+    for (size_t i = 0; i < m.samples.count && i < cap; i++) total += abs64(net[i]);
     free(net);
-    buf_free(&k);
-    intern_free(&keys);
+    buf_free(&m.k);
+    buf_free(&m.lk);
+    intern_free(&m.strs);
+    intern_free(&m.locs);
+    intern_free(&m.samples);
     return total;
 }
 

@@ -26,9 +26,10 @@ static const char usage_text[] =
     "       reef pprof folded [options] SOURCE [PROFILE]\n"
     "       reef pprof svg    [options] SOURCE [PROFILE] -o FILE\n"
     "\n"
-    "Reads Go pprof profiles (gzip-compressed protobuf, as /debug/pprof and\n"
-    "runtime/pprof write them): cpu, heap, allocs, goroutine, mutex, block,\n"
-    "threadcreate, goroutineleak.\n"
+    "Reads pprof profiles (profile.proto, gzip-compressed or not): Go's, as\n"
+    "/debug/pprof and runtime/pprof write them (cpu, heap, allocs, goroutine,\n"
+    "mutex, block, threadcreate, goroutineleak), and other producers'.  Legacy\n"
+    "formats are named, with the command that converts them.\n"
     "\n"
     "  top     flat and cumulative values per function, like go tool pprof -top\n"
     "  diff    what changed from BASE to SOURCE, like go tool pprof -top -base BASE\n"
@@ -47,6 +48,8 @@ static const char usage_text[] =
     "  --ignore REGEX       drop samples with a frame whose function or file matches\n"
     "  --nodecount N        show the first N rows (default all)\n"
     "  --tag KEY            split rows by the value of the sample label KEY\n"
+    "  --names file|pprof   function names as the profile has them (default), or\n"
+    "                       simplified as go tool pprof shows them by default\n"
     "  --json               JSON (top, diff): sample_type, unit, total, rows\n"
     "  -o, --output FILE    write to FILE (svg needs it)\n"
     "  --max-size BYTES     refuse profiles that inflate beyond this (default 1 GiB)\n"
@@ -59,12 +62,13 @@ static const char usage_text[] =
 typedef struct options {
     const char *sample_index, *focus, *ignore, *tag, *output;
     bool by_line, json;
+    pnames names;
     size_t nodecount, max_size;
     unsigned seconds;
     cli_http net;
 } options;
 
-enum { OPT_SI = 256, OPT_BY, OPT_FOCUS, OPT_IGNORE, OPT_NODECOUNT, OPT_TAG, OPT_JSON, OPT_MAX_SIZE, OPT_SECONDS };
+enum { OPT_SI = 256, OPT_BY, OPT_FOCUS, OPT_IGNORE, OPT_NODECOUNT, OPT_TAG, OPT_JSON, OPT_MAX_SIZE, OPT_SECONDS, OPT_NAMES };
 
 static const struct option long_options[] = {
     {"sample-index", required_argument, NULL, OPT_SI},
@@ -77,6 +81,7 @@ static const struct option long_options[] = {
     {"output", required_argument, NULL, 'o'},
     {"max-size", required_argument, NULL, OPT_MAX_SIZE},
     {"seconds", required_argument, NULL, OPT_SECONDS},
+    {"names", required_argument, NULL, OPT_NAMES},
     CLI_HTTP_LONG_OPTIONS,
     {NULL, 0, NULL, 0},
 };
@@ -95,6 +100,10 @@ static int parse_options(int argc, char **argv, options *o)
         case OPT_BY:
             if (strcmp(optarg, "line") == 0) o->by_line = true;
             else if (strcmp(optarg, "func") != 0) return cli_error(EXIT_USAGE, "--by wants func or line, not \"%s\"", optarg);
+            break;
+        case OPT_NAMES:
+            if (strcmp(optarg, "pprof") == 0) o->names = PNAMES_PPROF;
+            else if (strcmp(optarg, "file") != 0) return cli_error(EXIT_USAGE, "--names wants file or pprof, not \"%s\"", optarg);
             break;
         case OPT_FOCUS: o->focus = optarg; break;
         case OPT_IGNORE: o->ignore = optarg; break;
@@ -151,6 +160,7 @@ static int load(const char *url, const char *shown, options *o, profile *p)
     pparse_options popt = {.input_name = shown, .max_size = o->max_size};
     char *message;
     int rc = pprof_read(url, &popt, &o->net.http, p, &message);
+    if (rc == 0 && p->warning[0]) fprintf(stderr, "reef: warning: %s: %s\n", shown, p->warning);
     if (rc) {
         cli_error(rc, "%s%s", message,
                   strstr(message, "already in use") ? " (another CPU profile is being taken; reef does not retry)" : "");
@@ -207,7 +217,8 @@ static int run_table(options *o, const char *base_src, const char *src, const ch
     if (status == EXIT_OK) status = load(url, src, o, &p);
     if (status == EXIT_OK) {
         ptop_options to = {.sample_index = o->sample_index, .by_line = o->by_line,
-                           .focus = have_focus ? &focus : NULL, .ignore = have_ignore ? &ignore : NULL, .tag = o->tag};
+                           .focus = have_focus ? &focus : NULL, .ignore = have_ignore ? &ignore : NULL, .tag = o->tag,
+                           .names = o->names};
         ptop t;
         char err[512];
         int rc = base_url ? ptop_diff(&base, &p, &to, &t, err, sizeof err) : ptop_compute(&p, &to, &t, err, sizeof err);

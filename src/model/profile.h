@@ -101,6 +101,7 @@ typedef struct profile {
     pvaluetype period_type;
     int64_t default_sample_type;
     size_t inflated_bytes;   /* size of the decoded protobuf */
+    char warning[256];       /* what was read but could not be applied */
 } profile;
 
 void profile_init(profile *p);
@@ -156,6 +157,15 @@ static inline const unsigned char *pstack_begin(const profile *p, const psample 
 int profile_sample_index(const profile *p, const char *name);
 /* The sample type pprof shows by default: default_sample_type, else the last. */
 int profile_default_index(const profile *p);
+
+/* Applies the profile's drop_frames and keep_frames as pprof does (its
+ * Prune): in each location, the first frame from the caller side whose
+ * function matches drop_frames and not keep_frames is removed with the
+ * frames inlined into it; in each sample, the stack is cut below the first
+ * such location from the root, unless no other frame is above it.  A
+ * pattern that is not a POSIX extended regular expression leaves the
+ * profile as it is, with a warning. */
+void profile_drop_frames(profile *p);
 
 /* The name pprof prints for a frame it has no function name for:
  * "[binary]" from the location's mapping, else "<unknown>". */

@@ -42,6 +42,8 @@ struct pparser {
     bool z_ready;
 
     buf pb;          /* decoded bytes not yet consumed */
+    unsigned char head[64];  /* the first decoded bytes, to name a legacy format */
+    size_t nhead;
     size_t pos;      /* consumed prefix of pb */
     size_t base;     /* decoded offset of pb.data[0] */
     size_t decoded;  /* total decoded bytes */
@@ -71,7 +73,12 @@ static int fail(pparser *pp, size_t at, const char *fmt, ...)
     vsnprintf(msg, sizeof msg, fmt, ap);
     va_end(ap);
     buf b = {0};
-    if (at == SIZE_MAX) buf_printf(&b, "%s: %s", pp->opt.input_name, msg);
+    /* A profile in a format older than profile.proto fails as protobuf;
+     * saying which format it is helps more than the protobuf error. */
+    char legacy[512];
+    if (pprof_legacy_message(pp->head, pp->nhead, pp->opt.input_name, legacy, sizeof legacy))
+        buf_printf(&b, "%s: %s", pp->opt.input_name, legacy);
+    else if (at == SIZE_MAX) buf_printf(&b, "%s: %s", pp->opt.input_name, msg);
     else buf_printf(&b, "%s: byte %zu of the decoded profile: %s", pp->opt.input_name, at, msg);
     /* Both threads may fail; the first message stands. */
     if (pp->threaded) pthread_mutex_lock(&pp->lock);
@@ -484,14 +491,21 @@ static int drain(pparser *pp, bool at_end)
     return 0;
 }
 
+/* Tiny inputs are decoded at the end: by then the head holds enough bytes
+ * to recognise a legacy format whatever error the protobuf reader finds. */
+#define HEAD_BEFORE_DECODING 64
+
 static int decoded(pparser *pp, const void *data, size_t len)
 {
+    size_t take = len < sizeof pp->head - pp->nhead ? len : sizeof pp->head - pp->nhead;
+    memcpy(pp->head + pp->nhead, data, take);
+    pp->nhead += take;
     pp->decoded += len;
     if (pp->decoded > pp->opt.max_size)
         return fail(pp, SIZE_MAX, "decodes to more than %zu bytes (a gzip bomb?); raise --max-size to read it",
                     pp->opt.max_size);
     buf_append(&pp->pb, data, len);
-    return drain(pp, false);
+    return pp->decoded < HEAD_BEFORE_DECODING ? 0 : drain(pp, false);
 }
 
 /* ---- the inflate/decode pipeline ------------------------------------------- */
@@ -583,6 +597,80 @@ static int inflate_chunk(pparser *pp, const unsigned char *data, size_t len)
         if (rc == Z_BUF_ERROR && n == 0) break;
     }
     return 0;
+}
+
+/* ---- formats older than profile.proto ------------------------------------------
+ *
+ * go tool pprof still reads them (its profile/legacy_profile.go and
+ * legacy_java_profile.go); reef reads only profile.proto and says which
+ * format a file is, and how to convert it, instead of a protobuf error that
+ * reads like corruption.  The signatures are the first line of each text
+ * format and the header words of the binary CPU format. */
+
+typedef struct legacy_text {
+    const char *prefix;      /* the first line starts so */
+    const char *what;
+} legacy_text;
+
+static const legacy_text texts[] = {
+    {"heap profile:", "a legacy heap profile (text: gperftools heapz or growthz, or Go's before 1.11)"},
+    {"--- heapz", "a legacy heapz profile (text, gperftools or Java)"},
+    {"--- contentionz", "a legacy contention profile (text, gperftools or Java)"},
+    {"--- contention", "a legacy contention profile (text, gperftools or Java)"},
+    {"--- threadz", "a legacy thread profile (text, threadz)"},
+    {"--- profilez", "a legacy CPU profile (text, Java profilez)"},
+};
+
+/* "NAME profile: total N": Go's debug=1 text of a count profile. */
+static bool go_count_text(const char *s, size_t n)
+{
+    const char *colon = memmem(s, n, " profile: total ", 16);
+    if (!colon || colon == s) return false;
+    for (const char *c = s; c < colon; c++)
+        if (*c == ' ' || *c == '\n') return false;
+    return true;
+}
+
+/* The binary CPU profile (gperftools' profilez) starts with the words 0,
+ * 3 (the header's length), then 0 for C++ or 1 for Java, in 32 or 64 bits,
+ * in either byte order. */
+static uint64_t word(const unsigned char *h, size_t w, bool big)
+{
+    uint64_t v = 0;
+    for (size_t i = 0; i < w; i++) v |= (uint64_t)h[big ? w - 1 - i : i] << (8 * i);
+    return v;
+}
+
+static bool binary_cpu(const unsigned char *h, size_t n)
+{
+    for (size_t w = 4; w <= 8; w += 4)
+        for (int big = 0; big < 2 && n >= 3 * w; big++)
+            if (word(h, w, big) == 0 && word(h + w, w, big) == 3 && word(h + 2 * w, w, big) <= 1) return true;
+    return false;
+}
+
+bool pprof_legacy_message(const unsigned char *head, size_t n, const char *input, char *out, size_t outlen)
+{
+    const char *s = (const char *)head;
+    const char *what = NULL;
+    if (n >= 8 && memcmp(s, "heap_v2/", 8) == 0) {
+        snprintf(out, outlen,
+                 "a jemalloc heap_v2 profile, not a pprof profile: neither reef nor go tool pprof reads it "
+                 "(jemalloc's jeprof does)");
+        return true;
+    }
+    for (size_t i = 0; i < sizeof texts / sizeof *texts && !what; i++) {
+        size_t len = strlen(texts[i].prefix);
+        if (n >= len && memcmp(s, texts[i].prefix, len) == 0) what = texts[i].what;
+    }
+    if (!what && go_count_text(s, n)) what = "a legacy Go count profile (the debug=1 text of goroutine or threadcreate)";
+    if (!what && binary_cpu(head, n)) what = "a legacy binary CPU profile (gperftools or Java profilez, or Go's before 1.9)";
+    if (!what) return false;
+    snprintf(out, outlen,
+             "%s, not profile.proto: reef reads only profile.proto; convert it with "
+             "`go tool pprof -proto %s > converted.pb.gz`",
+             what, input);
+    return true;
 }
 
 /* ---- public entry points --------------------------------------------------------------- */
@@ -708,7 +796,9 @@ int pparser_finish(pparser *pp)
         return fail(pp, SIZE_MAX, "gzip stream ends early (truncated?) after %lu compressed bytes", pp->z.total_in);
     if (drain(pp, true) < 0) return -1;
     pp->p->inflated_bytes = pp->decoded;
-    return validate(pp);
+    if (validate(pp) < 0) return -1;
+    profile_drop_frames(pp->p);
+    return 0;
 }
 
 static int feed(void *ctx, const char *data, size_t len) { return pparser_feed(ctx, data, len) != 0; }

@@ -10,6 +10,7 @@
 
 #include "../model/profile.h"
 
+#include <stdbool.h>
 #include <stddef.h>
 
 typedef struct pparser pparser;
@@ -26,6 +27,12 @@ void pparser_free(pparser *pp);
 int pparser_feed(pparser *pp, const char *data, size_t len);
 int pparser_finish(pparser *pp);
 const char *pparser_error(const pparser *pp);
+
+/* If the first bytes of a decoded input are those of a profile format
+ * older than profile.proto (gperftools CPU, heap, contention and thread
+ * profiles, Go's debug=1 text, Java's), or of jemalloc's heap_v2, writes
+ * into out which format it is and how to convert it, and returns true. */
+bool pprof_legacy_message(const unsigned char *head, size_t n, const char *input, char *out, size_t outlen);
 
 struct http_options;
 /* Reads a whole source (file, "-", URL) into p: 0, 2 (bad input) or 3

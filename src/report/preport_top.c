@@ -2,41 +2,88 @@
 #include "preport.h"
 #include "../util/json.h"
 
+#include <ctype.h>
 #include <inttypes.h>
 #include <math.h>
 #include <string.h>
 
-/* pprof scales bytes by 1024 (B kB MB GB TB PB), time from nanoseconds up
- * to seconds, and leaves counts alone; two decimals, trailing zeros cut. */
+/* pprof's units (internal/measurement): a family of units, each with the
+ * names a profile may give it and its size in the family's base unit. */
+typedef struct punit {
+    const char *shown;
+    const char *aliases[4];
+    double factor;
+} punit;
+
+static const punit memory_units[] = {
+    {"B", {"b", "byte"}, 1},
+    {"kB", {"kb", "kbyte", "kilobyte"}, 1024.0},
+    {"MB", {"mb", "mbyte", "megabyte"}, 1048576.0},
+    {"GB", {"gb", "gbyte", "gigabyte"}, 1073741824.0},
+    {"TB", {"tb", "tbyte", "terabyte"}, 1099511627776.0},
+    {"PB", {"pb", "pbyte", "petabyte"}, 1125899906842624.0},
+    {NULL, {NULL}, 0},
+};
+static const punit time_units[] = {
+    {"ns", {"ns", "nanosecond"}, 1},
+    {"us", {"\xce\xbcs", "us", "microsecond"}, 1e3},
+    {"ms", {"ms", "millisecond"}, 1e6},
+    {"s", {"s", "sec", "second"}, 1e9},
+    {"hrs", {"hour", "hr"}, 3600e9},
+    {NULL, {NULL}, 0},
+};
+static const punit gcu_units[] = {
+    {"n*GCU", {"nanogcu"}, 1e-9}, {"u*GCU", {"microgcu"}, 1e-6}, {"m*GCU", {"milligcu"}, 1e-3},
+    {"GCU", {"gcu"}, 1},          {"k*GCU", {"kilogcu"}, 1e3},   {"M*GCU", {"megagcu"}, 1e6},
+    {"G*GCU", {"gigagcu"}, 1e9},  {"T*GCU", {"teragcu"}, 1e12},  {"P*GCU", {"petagcu"}, 1e15},
+    {NULL, {NULL}, 0},
+};
+static const punit *const unit_families[] = {memory_units, time_units, gcu_units};
+
+/* The unit a profile's unit name stands for, as pprof's sniffUnit finds it:
+ * lower case, one trailing "s" dropped from names longer than two bytes. */
+static const punit *sniff_unit(const char *unit, const punit **family)
+{
+    char low[64];
+    size_t n = strlen(unit);
+    if (n >= sizeof low) return NULL;
+    for (size_t i = 0; i <= n; i++) low[i] = (char)tolower((unsigned char)unit[i]);
+    if (n > 2 && low[n - 1] == 's') low[--n] = '\0';
+    for (size_t f = 0; f < sizeof unit_families / sizeof *unit_families; f++)
+        for (const punit *u = unit_families[f]; u->shown; u++)
+            for (size_t a = 0; a < 4 && u->aliases[a]; a++)
+                if (strcmp(low, u->aliases[a]) == 0) {
+                    *family = unit_families[f];
+                    return u;
+                }
+    return NULL;
+}
+
+/* pprof's ScaledLabel(v, unit, "auto"): a value in a known unit is shown in
+ * the largest unit of its family it is at least 1 of; others are plain
+ * numbers; two decimals, ".00" cut. */
 void pformat_value(char *out, size_t n, int64_t v, const char *unit)
 {
-    static const char *const bytes[] = {"B", "kB", "MB", "GB", "TB", "PB"};
-    static const char *const times[] = {"ns", "us", "ms", "s"};
-    double x = (double)v;
+    const punit *family = NULL, *from = sniff_unit(unit, &family);
+    double x = v < 0 ? -(double)v : (double)v;
     const char *suffix = "";
-    if (v == 0) {
-        snprintf(out, n, "0");
-        return;
+    if (from) {
+        x *= from->factor;
+        const punit *best = NULL;
+        for (const punit *u = family; u->shown; u++)
+            if (x / u->factor >= 1.0 && (!best || u->factor >= best->factor)) best = u;
+        if (!best) best = family == memory_units ? &memory_units[0] : family == time_units ? &time_units[3] : &gcu_units[3];
+        x /= best->factor;
+        suffix = best->shown;
     }
-    if (strcmp(unit, "bytes") == 0) {
-        int i = 0;
-        while (i < 5 && fabs(x) >= 1024) x /= 1024, i++;
-        suffix = bytes[i];
-    } else if (strcmp(unit, "nanoseconds") == 0) {
-        int i = 0;
-        while (i < 3 && fabs(x) >= 1000) x /= 1000, i++;
-        suffix = times[i];
-    } else {
-        snprintf(out, n, "%" PRId64, v);
-        return;
-    }
+    if (v < 0) x = -x;
     char num[64];
     snprintf(num, sizeof num, "%.2f", x);
-    char *dot = strchr(num, '.');
-    if (dot) {
-        char *e = num + strlen(num) - 1;
-        while (e > dot && *e == '0') *e-- = '\0';
-        if (e == dot) *e = '\0';
+    size_t len = strlen(num);
+    if (len > 3 && strcmp(num + len - 3, ".00") == 0) num[len - 3] = '\0';
+    if (strcmp(num, "0") == 0 || strcmp(num, "-0") == 0) {
+        snprintf(out, n, "0");
+        return;
     }
     snprintf(out, n, "%s%s", num, suffix);
 }
@@ -71,7 +118,8 @@ void preport_top_text(FILE *out, const ptop_report *r)
         fprintf(out, "%10s %5.2f%% %6.2f%% %10s %5.2f%%  ", a, pct(row->flat, t->total), pct(sum, t->total), b,
                 pct(row->cum, t->total));
         if (t->has_tag) fprintf(out, "[%s] ", intern_str(&t->strings, row->tag));
-        fputs(intern_str(&t->strings, row->name), out);
+        /* Names are counted strings: a NUL inside one is printed, as pprof does. */
+        fwrite(intern_str(&t->strings, row->name), 1, intern_len(&t->strings, row->name), out);
         if (r->by_line) fprintf(out, " %s:%" PRId64, intern_str(&t->strings, row->file), row->line);
         fputc('\n', out);
     }
@@ -106,7 +154,7 @@ void preport_top_json(FILE *out, const ptop_report *r)
         const prow *row = &t->rows[i];
         json_begin_object(&w);
         json_key(&w, "func");
-        json_cstring(&w, intern_str(&t->strings, row->name));
+        json_string(&w, intern_str(&t->strings, row->name), intern_len(&t->strings, row->name));
         json_key(&w, "file");
         json_cstring(&w, intern_str(&t->strings, row->file));
         if (r->by_line) {

@@ -58,8 +58,12 @@ static void grow(idmap *m)
 uint32_t idmap_get_or_add(idmap *m, uint64_t id, bool *added)
 {
     /* An id is in the direct array or in the table, never both: the array
-     * only takes ids the table has not seen. */
-    if (id < m->ndirect || (idmap_find_hashed(m, id) == UINT32_MAX && direct_fits(m, id))) {
+     * only takes ids the table has not seen, and an id the table took
+     * while the array was too small stays there after the array has grown
+     * past it (sparse ids used before they are defined, as mergers write
+     * them): an empty array slot is checked against the table first. */
+    bool in_array = id < m->ndirect && m->direct[id];
+    if (in_array || (idmap_find_hashed(m, id) == UINT32_MAX && direct_fits(m, id))) {
         uint32_t *slot = &m->direct[id];
         *added = *slot == 0;
         if (*added) *slot = (uint32_t)++m->count;

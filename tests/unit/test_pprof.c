@@ -10,6 +10,7 @@
 
 #include "analyze/ptop.h"
 #include "parse/pprof.h"
+#include "report/preport.h"
 #include "util/buf.h"
 
 #include <stdio.h>
@@ -292,12 +293,158 @@ static void test_gzip_and_errors(void **state)
     buf_free(&wt);
 }
 
+/* Samples that name sparse location ids before any location is defined:
+ * the first lands in the id map's table, and must still be found there
+ * once later, dense ids have grown the map's array past it. */
+static void test_sparse_ids_first(void **state)
+{
+    (void)state;
+    buf b = {0};
+    value_type(&b, S_ALLOC, S_BYTES);
+    uint64_t first[] = {6000, 1};
+    int64_t v[] = {5};
+    sample(&b, first, 2, v, 1, true);
+    for (uint64_t id = 1; id <= 300; id++) {
+        uint64_t f[] = {id == 1 ? 20 : 30};
+        int64_t l[] = {1};
+        location(&b, id, f, l, 1);
+    }
+    uint64_t f5000[] = {30}, f6000[] = {10};
+    int64_t l1[] = {1};
+    location(&b, 5000, f5000, l1, 1);
+    location(&b, 6000, f6000, l1, 1);
+    function(&b, 10, S_A, S_FILE);
+    function(&b, 20, S_B, S_FILE);
+    function(&b, 30, S_C, S_FILE);
+    for (size_t i = 0; i < sizeof strings / sizeof *strings; i++) fstr(&b, 6, strings[i]);
+    profile p;
+    char err[512];
+    assert_int_equal(decode(&b, 0, &p, err, sizeof err), 0);
+    ptop t;
+    ptop_options o = {0};
+    assert_int_equal(ptop_compute(&p, &o, &t, err, sizeof err), 0);
+    assert_int_equal(row(&t, "main.a")->flat, 5);
+    assert_int_equal(row(&t, "main.b")->cum, 5);
+    ptop_free(&t);
+    profile_free(&p);
+    buf_free(&b);
+}
+
+/* One function name defined twice (two files) is one row. */
+static void test_rows_by_name(void **state)
+{
+    (void)state;
+    buf b = {0};
+    value_type(&b, S_ALLOC, S_BYTES);
+    uint64_t s1[] = {1}, s2[] = {2};
+    int64_t v1[] = {3}, v2[] = {4};
+    sample(&b, s1, 1, v1, 1, false);
+    sample(&b, s2, 1, v2, 1, false);
+    uint64_t f1[] = {10}, f2[] = {20};
+    int64_t l[] = {1};
+    location(&b, 1, f1, l, 1);
+    location(&b, 2, f2, l, 1);
+    function(&b, 10, S_A, S_FILE);
+    function(&b, 20, S_A, S_ALLOC); /* the same name in another file */
+    for (size_t i = 0; i < sizeof strings / sizeof *strings; i++) fstr(&b, 6, strings[i]);
+    profile p;
+    char err[512];
+    assert_int_equal(decode(&b, 0, &p, err, sizeof err), 0);
+    ptop t;
+    ptop_options o = {0};
+    assert_int_equal(ptop_compute(&p, &o, &t, err, sizeof err), 0);
+    assert_int_equal(t.nrows, 1);
+    assert_int_equal(row(&t, "main.a")->flat, 7);
+    ptop_free(&t);
+    profile_free(&p);
+    buf_free(&b);
+}
+
+/* Text values in every unit pprof knows; the expected strings are those
+ * go tool pprof -unit=auto printed for the same values
+ * (tests/pprof-odd/units.pb.gz). */
+static void test_units(void **state)
+{
+    (void)state;
+    static const struct {
+        int64_t v;
+        const char *unit, *want;
+    } cases[] = {
+        {2490002, "microseconds", "2.49s"}, {1500, "microseconds", "1.50ms"}, {2490002, "milliseconds", "2490s"},
+        {1500, "ms", "1.50s"},              {2490002, "seconds", "691.67hrs"}, {1500, "s", "1500s"},
+        {2490002, "kilobytes", "2.37GB"},   {1500, "kb", "1.46MB"},           {2490002, "megabytes", "2.37TB"},
+        {1500, "KB", "1.46MB"},             {1500, "MiB", "1500"},            {2491502, "hours", "2491502hrs"},
+        {1500, "count", "1500"},            {0, "bytes", "0"},                {-2048, "bytes", "-2kB"},
+        {1536, "bytes", "1.50kB"},          {999, "nanoseconds", "999ns"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+        char out[64];
+        pformat_value(out, sizeof out, cases[i].v, cases[i].unit);
+        assert_string_equal(out, cases[i].want);
+    }
+}
+
+/* --names pprof: what go tool pprof printed for tests/pprof-odd/generics.pb.gz. */
+static void test_pprof_names(void **state)
+{
+    (void)state;
+    static const char *const cases[][2] = {
+        {"std::vector<int, std::allocator<int> >::push_back(int const&)", "std::vector::push_back"},
+        {"ns::Fn(int)::{lambda()#1}::operator()() const", "ns::Fn::{lambda#1}::operator const"},
+        {"java.util.HashMap.get(java.lang.Object)", "java.util.HashMap.get(java.lang.Object)"},
+        {"main.(*List[go.shape.int]).Push", "main.(*List[go.shape.int]).Push"},
+        {"main.Map[go.shape.int,go.shape.string]", "main.Map[go.shape.int,go.shape.string]"},
+        {"main.Sum[...]", "main.Sum[...]"},
+    };
+    buf out = {0};
+    for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+        ptop_pprof_name(cases[i][0], strlen(cases[i][0]), &out);
+        assert_string_equal(buf_cstr(&out), cases[i][1]);
+    }
+    buf_free(&out);
+}
+
+/* Legacy formats are named, not reported as damaged protobuf. */
+static void test_legacy_names(void **state)
+{
+    (void)state;
+    char out[512];
+    const char *heap = "heap profile:   1:   2 [   3:   4] @ heap/1048576\n";
+    assert_true(pprof_legacy_message((const unsigned char *)heap, strlen(heap), "h", out, sizeof out));
+    assert_non_null(strstr(out, "a legacy heap profile"));
+    assert_non_null(strstr(out, "go tool pprof -proto h > converted.pb.gz"));
+    const char *count = "threadcreate profile: total 7\n1 @ 0x1\n";
+    assert_true(pprof_legacy_message((const unsigned char *)count, strlen(count), "t", out, sizeof out));
+    assert_non_null(strstr(out, "legacy Go count profile"));
+    unsigned char cpu64[40] = {0};
+    cpu64[8] = 3;
+    cpu64[24] = 0x10;
+    assert_true(pprof_legacy_message(cpu64, sizeof cpu64, "c", out, sizeof out));
+    assert_non_null(strstr(out, "legacy binary CPU profile"));
+    unsigned char cpu32be[20] = {0};
+    cpu32be[7] = 3;
+    cpu32be[11] = 1;
+    assert_true(pprof_legacy_message(cpu32be, sizeof cpu32be, "c", out, sizeof out));
+    const char *jemalloc = "heap_v2/524288\n";
+    assert_true(pprof_legacy_message((const unsigned char *)jemalloc, strlen(jemalloc), "j", out, sizeof out));
+    assert_non_null(strstr(out, "jemalloc"));
+    const char *proto = "\x0a\x04\x08\x01\x10\x02";
+    assert_false(pprof_legacy_message((const unsigned char *)proto, strlen(proto), "p", out, sizeof out));
+    unsigned char zeros[24] = {0};
+    assert_false(pprof_legacy_message(zeros, sizeof zeros, "z", out, sizeof out));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_top_rules),
         cmocka_unit_test(test_diff),
         cmocka_unit_test(test_gzip_and_errors),
+        cmocka_unit_test(test_sparse_ids_first),
+        cmocka_unit_test(test_rows_by_name),
+        cmocka_unit_test(test_units),
+        cmocka_unit_test(test_pprof_names),
+        cmocka_unit_test(test_legacy_names),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
