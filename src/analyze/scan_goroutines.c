@@ -510,8 +510,8 @@ void rule_init_blocked(const scan_evidence *e, const scan_config *cfg, report *r
                                     buf_cstr(&b));
         if (g->wait_max >= 0 && isnan(uptime_min)) finding_evidence(f, "waiting %lld min", (long long)g->wait_max);
         else if (g->wait_max >= 0)
-            finding_evidence(f, "waiting %lld min at %.1f min of uptime (since start-up: Go stamps a wait at "
-                                "the first GC after it began, up to %.0f min late in a quiet process)",
+            finding_evidence(f, "waiting %lld min at %.1f min of uptime (since start-up); Go stamps a wait at "
+                                "the first GC after it began, up to %.0f min late in a quiet process",
                              (long long)g->wait_max, uptime_min, INIT_WAIT_SLACK_MIN);
         else finding_evidence(f, "waiting forever: %s", g->state ? gmodel_str(m, g->state) : "");
         finding_evidence(f, "created by %s at %s:%u", gmodel_str(m, g->created_by.func),
