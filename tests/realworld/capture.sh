@@ -64,18 +64,20 @@ die() { echo "capture: $*" >&2; exit 1; }
 
 # ---- building ---------------------------------------------------------
 
+# build_servers: the servers the requested states need, and the driver.
 build_servers() {
+  local need=" ${states[*]} "
   mkdir -p "$bin"
   export GOFLAGS=-buildvcs=false CGO_ENABLED=0
-  if [[ ! -x $bin/nats-server ]]; then
+  if [[ $need == *" nats-"* && ! -x $bin/nats-server ]]; then
     log "building nats-server $NATS_VERSION"
     GOBIN=$bin go install "github.com/nats-io/nats-server/v2@$NATS_VERSION"
   fi
-  if [[ ! -x $bin/caddy ]]; then
+  if [[ $need == *" proxy-"* && ! -x $bin/caddy ]]; then
     log "building caddy $CADDY_VERSION"
     GOBIN=$bin go install "github.com/caddyserver/caddy/v2/cmd/caddy@$CADDY_VERSION"
   fi
-  if [[ ! -x $bin/etcd ]]; then
+  if [[ $need == *" etcd-"* && ! -x $bin/etcd ]]; then
     # etcd's server module has replace directives, which `go install
     # pkg@version` refuses: build it from a throwaway module requiring it.
     log "building etcd $ETCD_VERSION"
@@ -226,7 +228,9 @@ new_state() { # new_state STATE SERVER_BINARY: a fresh directory and its header 
 }
 
 # ---- NATS -------------------------------------------------------------
-# Client port 14222, monitoring 18222 (/varz, /connz), pprof 16222.  The
+# Client port 14222, monitoring 18222 (/varz, /connz), pprof 16222 (or
+# RW_NATS_PORT, RW_NATS_MONITOR_PORT, RW_NATS_PPROF_PORT: the e2e test runs
+# NATS live on free ports).  The
 # configuration raises write_deadline from 10 s to 2 min so that a slow
 # consumer is buffered (and its write loop blocked) for the whole capture
 # instead of being cut off: the misconfiguration that lets a broker's
@@ -236,18 +240,18 @@ nats_state() {
   local state=$1 dir pid
   dir=$(new_state "$state" "$bin/nats-server")
   printf 'write_deadline: "2m"\n' >"$work/nats.conf"
-  listening 14222 18222 16222
-  start_server nats "$bin/nats-server" -c "$work/nats.conf" -a 127.0.0.1 -p 14222 \
-    -m 18222 --profile 16222
+  local p=${RW_NATS_PORT:-14222} m=${RW_NATS_MONITOR_PORT:-18222} pp=${RW_NATS_PPROF_PORT:-16222}
+  listening "$p" "$m" "$pp"
+  start_server nats "$bin/nats-server" -c "$work/nats.conf" -a 127.0.0.1 -p "$p" -m "$m" --profile "$pp"
   pid=$SERVER_PID
-  wait_http http://127.0.0.1:18222/varz
-  wait_http http://127.0.0.1:16222/debug/pprof/
+  wait_http "http://127.0.0.1:$m/varz"
+  wait_http "http://127.0.0.1:$pp/debug/pprof/"
   case $state in
     nats-idle) printf 'client_connections\t0\n' >>"$dir/facts.tsv" ;;
-    nats-ok) start_load "$dir" nats-ok -addr 127.0.0.1:14222 -n 100 ;;
-    nats-slow) start_load "$dir" nats-slow -addr 127.0.0.1:14222 -n 20 -msgs 2000 -size 4096 ;;
+    nats-ok) start_load "$dir" nats-ok -addr "127.0.0.1:$p" -n 100 ;;
+    nats-slow) start_load "$dir" nats-slow -addr "127.0.0.1:$p" -n 20 -msgs 2000 -size 4096 ;;
   esac
-  finish "$state" "$dir" http://127.0.0.1:16222 "$pid" "" http://127.0.0.1:18222
+  finish "$state" "$dir" "http://127.0.0.1:$pp" "$pid" "" "http://127.0.0.1:$m"
 }
 
 # nats_monitor DIR BASE: /varz and /connz, and the server's own count of

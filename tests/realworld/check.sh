@@ -1,13 +1,18 @@
 #!/bin/bash
 # check.sh - reef's verdicts on the real-world captures against EXPECTED.tsv.
 #
-#   tests/realworld/check.sh [--reef REEF] [--captures DIR] [--verbose]
+#   tests/realworld/check.sh [--reef REEF] [--captures DIR] [--only CAP,...] [--live] [--verbose]
 #
 # For every row of EXPECTED.tsv, runs reef on the capture (goroutines --json
-# on the debug=2 and debug=1 dumps, proc --json on the recorded /proc) and
+# on the debug=2 and debug=1 dumps, proc --json on the recorded /proc, scan
+# --json on the capture served by `load replay`: 2 samples over 2 s, no
+# pid) and
 # compares one figure with the expected one: a number, or fact:NAME from the
 # capture's facts.tsv (what the load driver started, or what was counted by
-# other means when the capture was taken).
+# other means when the capture was taken).  --only keeps the rows of the
+# named captures; --live only the rows marked `live` (their figures do not
+# depend on the instant of the capture, so they hold on a fresh capture too,
+# as the e2e test takes one).
 #
 # Each row also says what reef does today: `pass`, or `xfail` when the
 # verdict is known to be wrong (the row's "why" says what is right).  The
@@ -21,12 +26,16 @@ here=$(cd "$(dirname "$0")" && pwd)
 reef=${REEF:-$here/../../build/reef}
 caps=$here/captures
 verbose=0
+only=
+live=0
 while [[ $# -gt 0 ]]; do
   case $1 in
     --reef) reef=$2; shift 2 ;;
     --captures) caps=$2; shift 2 ;;
+    --only) only=,$2,; shift 2 ;;
+    --live) live=1; shift ;;
     --verbose) verbose=1; shift ;;
-    *) echo "usage: check.sh [--reef REEF] [--captures DIR] [--verbose]" >&2; exit 2 ;;
+    *) echo "usage: check.sh [--reef REEF] [--captures DIR] [--only CAP,...] [--live] [--verbose]" >&2; exit 2 ;;
   esac
 done
 [[ -x $reef ]] || { echo "check.sh: no reef binary at $reef" >&2; exit 2; }
@@ -50,6 +59,7 @@ reef_json() {
     case $dump in
       debug2) gzip -dc "$caps/$cap/goroutine-debug2.txt.gz" | "$reef" goroutines --json - >"$f" ;;
       debug1) "$reef" goroutines --json "$caps/$cap/goroutine-debug1.txt" >"$f" ;;
+      scan) scan_replay "$cap" "$f" ;;
       proc)
         mkdir -p "$tmp/$cap.proc"
         tar -C "$tmp/$cap.proc" -xzf "$caps/$cap/proc.tar.gz"
@@ -58,6 +68,29 @@ reef_json() {
     esac
   fi
   echo "$f"
+}
+
+# scan_replay CAPTURE OUT: reef scan of the capture served as the server
+# served it (tests/realworld/load replay; built here, standard library only).
+scan_replay() {
+  local i url=
+  if [[ ! -x $tmp/load ]]; then
+    (cd "$here/load" && GOFLAGS=-buildvcs=false CGO_ENABLED=0 go build -o "$tmp/load" .) ||
+      { echo "check.sh: cannot build tests/realworld/load" >&2; exit 2; }
+  fi
+  rm -f "$tmp/fifo" && mkfifo "$tmp/fifo"
+  "$tmp/load" replay -dir "$caps/$1" -hold 2m <"$tmp/fifo" >"$tmp/replay.out" 2>&1 &
+  local pid=$!
+  exec {fd}>"$tmp/fifo"
+  for ((i = 0; i < 100; i++)); do
+    url=$(sed -n 's/^listening on //p' "$tmp/replay.out")
+    [[ -z $url ]] || break
+    sleep 0.1
+  done
+  [[ -n $url ]] || { cat "$tmp/replay.out" >&2; echo "check.sh: replay of $1 did not start" >&2; exit 2; }
+  "$reef" scan --url "$url" --window 2s --samples 2 --json >"$2" 2>"$tmp/scan.err" || true
+  exec {fd}>&-
+  wait "$pid" || true
 }
 
 fact() { # fact CAPTURE NAME
@@ -74,6 +107,8 @@ fact() { # fact CAPTURE NAME
 #   classes FUNC       the classes of those groups, sorted, comma-separated
 #   idle-not-std       goroutines in idle groups with a non-standard-library frame
 #   fds, threads       reef proc's open_fds and threads
+#   rule R             reef scan's status for rule R (pass, info, warn, crit,
+#                      skip; absent when reef has no such rule)
 #   listen             reef proc's listening ports, sorted, space-separated
 measure() {
   local j
@@ -87,6 +122,7 @@ measure() {
     count) jq --arg f "$arg" '[.groups[] | select(any(.frames[]; .func == $f)) | .count] | add // 0' "$j" ;;
     classes) jq -r --arg f "$arg" '[.groups[] | select(any(.frames[]; .func == $f)) | .class] | unique | join(",")' "$j" ;;
     idle-not-std) jq "$JQ_STD"' [.groups[] | select(.class == "idle" and any(.frames[]; .func | isstd | not)) | .count] | add // 0' "$j" ;;
+    rule) jq -r --arg r "$arg" '[.checks[] | select(.rule == $r) | .status][0] // "absent"' "$j" ;;
     fds) jq .open_fds "$j" ;;
     threads) jq .threads "$j" ;;
     listen) jq -r '[.listen[].port] | unique | sort | map(tostring) | join(" ")' "$j" ;;
@@ -95,10 +131,12 @@ measure() {
 }
 
 # expected CAPTURE VALUE CHECK: VALUE with fact:NAME replaced by the fact
-# (a list of ports sorted as `listen` gives them).
+# (after an operator: >=fact:NAME), a list of ports sorted as `listen`
+# gives them.
 expected() {
-  local v=$2
-  [[ $v == fact:* ]] && v=$(fact "$1" "${v#fact:}")
+  local v=$2 op=
+  [[ $v == '>='* ]] && op='>=' && v=${v#>=}
+  [[ $v == fact:* ]] && v=$op$(fact "$1" "${v#fact:}") || v=$op$v
   if [[ $3 == listen ]]; then
     printf '%s\n' $v | sort -n | paste -sd' '
   else
@@ -106,9 +144,16 @@ expected() {
   fi
 }
 
-# holds GOT WANT: WANT is a value (equal), ">=N", or "!C" (a class list
-# without C, for `classes`).
+# holds GOT WANT: WANT is a value (equal), ">=N", "!C" (a class list
+# without C, for `classes`), or alternatives "A|B".
 holds() {
+  local alt
+  if [[ $2 == *"|"* ]]; then
+    for alt in ${2//|/ }; do
+      [[ $1 == "$alt" ]] && return 0
+    done
+    return 1
+  fi
   case $2 in
     '>='*) [[ $1 -ge ${2#>=} ]] ;;
     '!'*) [[ ",$1," != *",${2#!},"* ]] ;;
@@ -117,8 +162,10 @@ holds() {
 }
 
 declare -A tally=([PASS]=0 [XFAIL]=0 [FAIL]=0 [XPASS]=0)
-while IFS=$'\t' read -r cap dump check want today why; do
+while IFS=$'\t' read -r cap dump check want today why when; do
   [[ -z $cap || $cap == \#* ]] && continue
+  [[ -z $only || $only == *",$cap,"* ]] || continue
+  [[ $live == 0 || $when == live ]] || continue
   [[ -d $caps/$cap ]] || { echo "check.sh: no capture $cap in $caps" >&2; exit 2; }
   w=$(expected "$cap" "$want" "$check")
   got=$(measure "$cap" "$dump" "$check")
