@@ -16,7 +16,13 @@ typedef struct gclassify_options {
 #define GCLASSIFY_DEFAULT_LEAK_MIN 10
 #define GCLASSIFY_DEFAULT_PILEUP_MIN 10
 
+/* Sets cls, reason and rule of every group.  Reasons are distinct: two
+ * groups that would read the same get what tells them apart appended. */
 void gclassify(gmodel *m, const gclassify_options *opt);
+
+/* The rule table, in the order rules are tried (for docs and tests). */
+size_t gclassify_rule_count(void);
+const char *gclassify_rule_name(size_t i);
 
 /* True if the function belongs to Go's standard library or runtime. */
 bool gfunc_is_std(const char *func);

@@ -168,6 +168,13 @@ static void fold(ggroup *g, const ggoroutine *r)
     if (r->leaked) g->leaked += r->count;
     add_parent(g, r->parent_id);
     if (r->id && g->nids < GGROUP_MAX_IDS) g->ids[g->nids++] = r->id;
+    if (r->id && (!g->id_min || r->id < g->id_min)) g->id_min = r->id;
+    if (r->id > g->id_max) g->id_max = r->id;
+    if (r->id) {
+        /* Fibonacci hashing of the batch number spreads neighbours. */
+        unsigned bit = (unsigned)(((r->id / 16) * 0x9E3779B97F4A7C15ull) >> 57);
+        g->id_batches[bit >> 6] |= 1ull << (bit & 63);
+    }
     add_labels(g, r->labels, r->count);
 }
 
@@ -264,6 +271,10 @@ static void merge_into(ggroup *dst, const ggroup *src)
     if (src->parents_truncated) dst->parents_truncated = true;
     for (uint32_t i = 0; i < src->nids && dst->nids < GGROUP_MAX_IDS; i++)
         dst->ids[dst->nids++] = src->ids[i];
+    if (src->id_min && (!dst->id_min || src->id_min < dst->id_min)) dst->id_min = src->id_min;
+    if (src->id_max > dst->id_max) dst->id_max = src->id_max;
+    dst->id_batches[0] |= src->id_batches[0];
+    dst->id_batches[1] |= src->id_batches[1];
     for (uint32_t i = 0; i < src->nlabels; i++) add_labels(dst, src->labels[i], src->label_counts[i]);
     if (src->labels_truncated) dst->labels_truncated = true;
 }

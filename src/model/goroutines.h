@@ -90,6 +90,12 @@ typedef struct ggroup {
     bool parents_truncated;   /* more distinct parents than kept */
     uint64_t ids[GGROUP_MAX_IDS];
     uint32_t nids;
+    uint64_t id_min, id_max;  /* smallest and largest goroutine id; 0 when
+                               * none (debug=1): ids are handed out in
+                               * creation order, so their spread says
+                               * whether the group was created at once */
+    uint64_t id_batches[2];   /* which 16-id batches (runtime goid caches)
+                               * the ids fall in, hashed to 128 bits */
     uint32_t labels[GGROUP_MAX_LABELS];
     uint64_t label_counts[GGROUP_MAX_LABELS];
     uint32_t nlabels;
@@ -98,6 +104,7 @@ typedef struct ggroup {
     /* Set by the analyzer. */
     gclass cls;
     char *reason;
+    const char *rule;         /* static name of the rule that chose cls */
 } ggroup;
 
 /* The dump's own headline: what the program said before the goroutines

@@ -1,7 +1,11 @@
 /* greport_json.c - the machine view; the schema is in docs/goroutines.md. */
 #include "greport.h"
+#include "../analyze/gclassify.h"
+#include "../analyze/gheadline.h"
 #include "../util/json.h"
+#include "../util/xalloc.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 static void frame_object(json_writer *w, const gmodel *m, const gframe *f)
@@ -67,6 +71,9 @@ static void group_object(json_writer *w, const gmodel *m, const ggroup *g)
     json_cstring(w, gclass_name(g->cls));
     json_key(w, "reason");
     json_cstring(w, g->reason ? g->reason : "");
+    json_key(w, "rule");
+    if (g->rule) json_cstring(w, g->rule);
+    else json_null(w);
     json_key(w, "wait_minutes");
     if (g->wait_max >= 0) {
         json_begin_array(w);
@@ -109,6 +116,15 @@ static void group_object(json_writer *w, const gmodel *m, const ggroup *g)
     json_begin_array(w);
     for (uint32_t i = 0; i < g->nids; i++) json_uint(w, g->ids[i]);
     json_end_array(w);
+    json_key(w, "id_range");
+    if (g->id_max) {
+        json_begin_array(w);
+        json_uint(w, g->id_min);
+        json_uint(w, g->id_max);
+        json_end_array(w);
+    } else {
+        json_null(w);
+    }
     json_key(w, "labels");
     json_begin_array(w);
     for (uint32_t i = 0; i < g->nlabels; i++) {
@@ -120,6 +136,68 @@ static void group_object(json_writer *w, const gmodel *m, const ggroup *g)
         json_end_object(w);
     }
     json_end_array(w);
+    json_end_object(w);
+}
+
+/* A group's application frame (else its innermost), for the headline. */
+static void where_object(json_writer *w, const gmodel *m, const ggroup *g)
+{
+    if (!g || !g->nframes) {
+        json_null(w);
+        return;
+    }
+    int app = ggroup_app_frame(m, g);
+    frame_object(w, m, &g->frames[app >= 0 ? app : 0]);
+}
+
+static void running_tests_array(json_writer *w, const char *t)
+{
+    if (!t) {
+        json_null(w);
+        return;
+    }
+    json_begin_array(w);
+    for (const char *p = t; *p;) {
+        p += strspn(p, " \t\n");
+        size_t n = strcspn(p, "\n");
+        while (n && (p[n - 1] == ' ' || p[n - 1] == '\t')) n--;
+        if (n) json_string(w, p, n);
+        p += strcspn(p, "\n");
+    }
+    json_end_array(w);
+}
+
+static void headline_object(json_writer *w, const gmodel *m)
+{
+    const gheadline *h = &m->headline;
+    if (h->kind == GHEAD_NONE) {
+        json_null(w);
+        return;
+    }
+    json_begin_object(w);
+    json_key(w, "kind");
+    json_cstring(w, gheadline_kind_name(h->kind));
+    json_key(w, "message");
+    if (h->message) json_cstring(w, h->message);
+    else json_null(w);
+    json_key(w, "count");
+    json_uint(w, h->count);
+    json_key(w, "line");
+    json_uint(w, h->line);
+    json_key(w, "goroutine");
+    if (h->goroutine) json_uint(w, h->goroutine);
+    else json_null(w);
+    json_key(w, "goroutine_at");
+    where_object(w, m, gheadline_culprit(m));
+    json_key(w, "running_tests");
+    running_tests_array(w, h->running_tests);
+    json_key(w, "test_goroutine_at");
+    where_object(w, m, gheadline_test_group(m));
+    buf b = {0};
+    gheadline_explain(m, &b);
+    json_key(w, "explanation");
+    json_string(w, b.data ? b.data : "", b.len);
+    buf_free(&b);
     json_end_object(w);
 }
 
@@ -153,6 +231,8 @@ void greport_json(FILE *out, const greport *r)
     json_uint(&w, m->ngroups);
     json_key(&w, "similar");
     json_bool(&w, r->similar);
+    json_key(&w, "headline");
+    headline_object(&w, m);
     uint64_t by_class[GCLASS_COUNT] = {0};
     for (size_t i = 0; i < m->ngroups; i++) by_class[m->groups[i].cls] += m->groups[i].count;
     json_key(&w, "classes");
@@ -162,10 +242,14 @@ void greport_json(FILE *out, const greport *r)
         json_uint(&w, by_class[c]);
     }
     json_end_object(&w);
+    const ggroup **order = xmalloc((r->ngroups ? r->ngroups : 1) * sizeof *order);
+    memcpy(order, r->groups, r->ngroups * sizeof *order);
+    gheadline_order(m, order, r->ngroups);
     json_key(&w, "groups");
     json_begin_array(&w);
-    for (size_t i = 0; i < r->ngroups; i++) group_object(&w, m, r->groups[i]);
+    for (size_t i = 0; i < r->ngroups; i++) group_object(&w, m, order[i]);
     json_end_array(&w);
+    free(order);
     json_end_object(&w);
     json_finish(&w);
 }

@@ -2,9 +2,12 @@
  * its class, count, state, wait time and reason, then its stack. */
 #include "greport.h"
 #include "../analyze/gclassify.h"
+#include "../analyze/gheadline.h"
 #include "../util/buf.h"
+#include "../util/xalloc.h"
 
 #include <inttypes.h>
+#include <stdlib.h>
 #include <string.h>
 
 #define C_RESET "\033[0m"
@@ -40,6 +43,9 @@ static const char *class_color(gclass c)
     case GCLASS_POOL_WAIT: return C_YELLOW;
     case GCLASS_RUNNING: return C_GREEN;
     case GCLASS_IO_WAIT: return C_CYAN;
+    case GCLASS_NET_WRITE: return C_CYAN;
+    case GCLASS_UPSTREAM_WAIT: return C_YELLOW;
+    case GCLASS_DEADLOCKED: return C_RED;
     default: return "";
     }
 }
@@ -89,9 +95,37 @@ static void print_labels(FILE *out, const greport *r, const ggroup *g)
     if (g->labels_truncated) fprintf(out, "      (more label sets)\n");
 }
 
+/* The program's own words first ("fatal error: ...", "panic: ..."), then
+ * what they mean for the goroutines below. */
+static void print_headline(FILE *out, const greport *r)
+{
+    const gheadline *h = &r->model->headline;
+    if (h->kind == GHEAD_NONE) return;
+    const char *prefix = h->kind == GHEAD_SIGNAL ? "" :
+                         (h->kind == GHEAD_PANIC || h->kind == GHEAD_TEST_TIMEOUT) ? "panic: " : "fatal error: ";
+    const char *msg = h->message ? h->message : "";
+    size_t first = strcspn(msg, "\n");
+    fprintf(out, "%s%s%.*s%s", r->color ? C_BOLD C_RED : "", prefix, (int)first, msg, r->color ? C_RESET : "");
+    if (h->count > 1) fprintf(out, " (%u times)", h->count);
+    if (h->line) fprintf(out, " (line %llu)", h->line);
+    fputc('\n', out);
+    for (const char *p = msg + first; *p;) {
+        p += strspn(p, "\n");
+        size_t n = strcspn(p, "\n");
+        if (n) fprintf(out, "    %.*s\n", (int)n, p);
+        p += n;
+    }
+    buf b = {0};
+    gheadline_explain(r->model, &b);
+    if (b.len) fputs(buf_cstr(&b), out);
+    buf_free(&b);
+    fputc('\n', out);
+}
+
 void greport_text(FILE *out, const greport *r)
 {
     const gmodel *m = r->model;
+    print_headline(out, r);
     uint64_t shown = 0, by_class[GCLASS_COUNT] = {0};
     for (size_t i = 0; i < r->ngroups; i++) {
         shown += r->groups[i]->count;
@@ -126,13 +160,16 @@ void greport_text(FILE *out, const greport *r)
         if ((int)strlen(wait) > wait_w) wait_w = (int)strlen(wait);
     }
     if (state_w > 40) state_w = 40;
+    const ggroup **order = xmalloc((r->ngroups ? r->ngroups : 1) * sizeof *order);
+    memcpy(order, r->groups, r->ngroups * sizeof *order);
+    gheadline_order(m, order, r->ngroups);
     for (size_t i = 0; i < r->ngroups; i++) {
-        const ggroup *g = r->groups[i];
+        const ggroup *g = order[i];
         if (g->cls == GCLASS_RUNNING) snprintf(wait, sizeof wait, "-");
         else wait_cell(wait, sizeof wait, g);
         const char *state = g->state ? gmodel_str(m, g->state) : "-";
         const char *col = r->color ? class_color(g->cls) : "";
-        fprintf(out, "%s%-12s%s %8" PRIu64 "  %-*s  %*s", col, class_label(g->cls), r->color ? C_RESET : "", g->count,
+        fprintf(out, "%s%-13s%s %8" PRIu64 "  %-*s  %*s", col, class_label(g->cls), r->color ? C_RESET : "", g->count,
                 state_w, state, wait_w, wait);
         if (g->locked) fprintf(out, "  locked %" PRIu64, g->locked);
         fprintf(out, "\n  %s\n", g->reason ? g->reason : "");
@@ -142,4 +179,5 @@ void greport_text(FILE *out, const greport *r)
             fprintf(out, "\n");
         }
     }
+    free(order);
 }

@@ -107,6 +107,14 @@ for v in "${versions[@]}"; do
 	GOTRACEBACK=all "$zoo" -mode panic -truth "$work/truth-panic.txt" 2>"$d/panic.txt" || true
 	timeout 120 "$zoo" -mode deadlock -truth "$d/truth-deadlock.txt" 2>"$d/deadlock.txt" || true
 	grep -q 'all goroutines are asleep - deadlock!' "$d/deadlock.txt" || { echo "regen: $v: no deadlock report" >&2; exit 1; }
+	# Only the healthy look-alikes (idle pool, keep-alive, per-connection
+	# loops): nothing in these may be called a leak or a hung request.
+	"$zoo" -set healthy -mode dump2 -truth "$d/truth-healthy.txt" >"$d/healthy2.txt"
+	"$zoo" -set healthy -mode dump1 -truth "$work/truth-healthy1.txt" >"$d/healthy1.txt"
+	# A go test that hangs, stopped by -test.timeout.
+	(cd "$fixtures" && GOTOOLCHAIN=$v CGO_ENABLED=0 GOFLAGS=-buildvcs=false go test -c -o "$bin/zoo.test" ./zoo)
+	ZOO_TRUTH="$d/truth-timeout.txt" "$bin/zoo.test" -test.timeout=3s -test.run TestHang >"$d/timeout.txt" 2>&1 || true
+	grep -q 'panic: test timed out after 3s' "$d/timeout.txt" || { echo "regen: $v: no test timeout" >&2; exit 1; }
 
 	if [ "$v" = "$LOCAL_VERSION" ]; then
 		GODEBUG=tracebacklabels=1 "$zoo" -mode dump2 -truth "$work/truth-labels.txt" >"$d/debug2-labels.txt"

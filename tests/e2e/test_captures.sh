@@ -23,7 +23,7 @@ for dir in "$CAPTURES"/go*/; do
     # Go 1.27 marks what its leak profile found "(leaked)": exactly the
     # zoo's unreachable kinds, and reef classes them all as leaks.
     check_traceback "$dir/leaked.txt" "$dir/truth.txt"
-    want=$(truth_json "$dir/truth.txt" | jq '[.[] | select(.kind | IN("leak", "leak-recv", "nil-recv", "select-forever")) | .count] | add')
+    want=$(truth_json "$dir/truth.txt" | jq '[.[] | select(.kind | IN("leak", "leak-recv", "nil-recv", "select-forever", "leak-single")) | .count] | add')
     "$REEF" goroutines --json "$dir/leaked.txt" >"$TMP/l.json"
     check "$v: (leaked) goroutines = the unreachable kinds" eq "$(jq '[.groups[].leaked] | add' "$TMP/l.json")" "$want"
     check "$v: (leaked) groups are leaks" eq "$(jq -r '[.groups[] | select(.leaked > 0) | .class] | unique | join(",")' "$TMP/l.json")" "leak"
