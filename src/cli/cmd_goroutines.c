@@ -48,8 +48,9 @@ static const char usage_text[] =
     "                     idle, running, other\n"
     "  --hide-runtime     drop groups with no application frame, and runtime frames\n"
     "  --dump N           with several dumps in the input, use the Nth (default: last)\n"
-    "  --partial          accept a dump cut inside a goroutine (always on for URLs:\n"
-    "                     Go's debug=2 handler stops at 64 MiB); that goroutine is left out\n"
+    "  --partial          (no longer needed) a dump cut short is always read: the cut\n"
+    "                     goroutine is counted with the frames that arrived, and\n"
+    "                     stderr says where the input was cut\n"
     "\n"
     "Classification:\n"
     "  --leak-min N       blocked groups this large may be leaks (default 10)\n"
@@ -154,9 +155,9 @@ static int parse_options(int argc, char **argv, options *o)
 /* Reads one source into m.  Returns an exit status. */
 static int read_dump(const char *source, const char *name, const options *o, gmodel *m)
 {
-    /* Go's debug=2 handler stops at 64 MiB, mid-goroutine: over HTTP a cut
-     * dump is expected, in a file it is an error unless --partial. */
-    gparse_options popt = {.input_name = name, .dump = o->dump, .partial = o->partial || collect_is_url(source)};
+    /* A cut dump (a paste cut short, Go's debug=2 handler stopping at 64 MiB)
+     * is read; warn_untidy() says where it was cut. */
+    gparse_options popt = {.input_name = name, .dump = o->dump};
     char *message;
     int rc = gdump_read(source, &popt, &o->net.http, m, &message);
     if (rc) cli_error(rc, "%s", message);
@@ -196,6 +197,31 @@ static int fetch_service(const char *base, const options *o, gmodel *m, char **u
         free(url2);
     }
     return rc;
+}
+
+/* Says on stderr what the parser read past, so that no figure printed is
+ * silently short: a cut, lines that were not Go's, ids printed twice, the
+ * signal thread. */
+static void warn_untidy(const char *name, const gmodel *m)
+{
+    if (m->truncated_line && m->format == GDUMP_COUNTS)
+        fprintf(stderr, "reef: %s is cut at line %llu, in a debug=1 block: that block's stack is incomplete\n", name,
+                m->truncated_line);
+    else if (m->truncated_line && m->truncated_goroutine)
+        fprintf(stderr, "reef: %s is cut at line %llu, inside goroutine %llu: it is counted with the frames that arrived\n",
+                name, m->truncated_line, (unsigned long long)m->truncated_goroutine);
+    else if (m->truncated_line)
+        fprintf(stderr, "reef: %s is cut at line %llu, in a goroutine header: that goroutine is not counted\n", name,
+                m->truncated_line);
+    if (m->damaged)
+        fprintf(stderr, "reef: %s:%llu: %llu line%s inside goroutines %s not Go's stack frames and %s left out\n", name,
+                m->damaged_line, (unsigned long long)m->damaged, m->damaged == 1 ? "" : "s",
+                m->damaged == 1 ? "is" : "are", m->damaged == 1 ? "is" : "are");
+    if (m->duplicates)
+        fprintf(stderr, "reef: %s: %llu goroutine%s printed twice (concurrent fatal errors, crash output): each id is counted once\n",
+                name, (unsigned long long)m->duplicates, m->duplicates == 1 ? "" : "s");
+    if (m->signal_threads)
+        fprintf(stderr, "reef: %s: goroutine 0 is the thread that took the signal, not a goroutine: not counted\n", name);
 }
 
 /* ---- filtering ---------------------------------------------------------- */
@@ -269,9 +295,7 @@ static int run(int argc, char **argv)
     if (collect_is_base_url(source)) rc = fetch_service(source, &o, &m, &used);
     else rc = read_dump(source, name, &o, &m);
     if (rc == EXIT_OK) {
-        if (m.truncated_line)
-            fprintf(stderr, "reef: %s is cut inside goroutine %llu (line %llu); that goroutine is left out\n", name,
-                    (unsigned long long)m.truncated_goroutine, m.truncated_line);
+        warn_untidy(name, &m);
         if (m.dumps > 1 && o.dump == 0 && !o.json)
             fprintf(stderr, "reef: %s holds %u dumps; showing the last (--dump N picks another)\n", name, m.dumps);
         if (o.similar) gmodel_merge_similar(&m);

@@ -51,6 +51,8 @@ void gmodel_reset(gmodel *m)
     m->total = 0;
     m->declared_total = 0;
     m->leak_profile = false;
+    m->signal_threads = m->duplicates = m->damaged = 0;
+    m->damaged_line = 0;
 }
 
 const char *gmodel_str(const gmodel *m, uint32_t id) { return intern_str(&m->strings, id); }

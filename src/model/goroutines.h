@@ -153,6 +153,12 @@ typedef struct gmodel {
     unsigned long long truncated_line; /* input cut here inside a goroutine (partial reads), else 0 */
     uint64_t truncated_goroutine;
     gheadline headline;       /* GHEAD_NONE when the input has none */
+    /* Untidy input the parser read past, in the selected dump; the CLI
+     * says so on stderr. */
+    uint64_t signal_threads;  /* "goroutine 0" blocks: the signal thread, not counted */
+    uint64_t duplicates;      /* goroutines printed again under an id already read, counted once */
+    uint64_t damaged;         /* lines inside goroutines that are not Go's, left out */
+    unsigned long long damaged_line; /* the first of them */
 } gmodel;
 
 void gmodel_init(gmodel *m);

@@ -16,8 +16,18 @@
  *   400 @ 0x43e2b6 0x44e5d8 0x6d3b05
  *   # labels: {"k":"v"}
  *   #\t0x6d3b04\tmain.leak+0x24\t/src/main.go:25
+ *
+ * Pasted dumps are untidy: tabs became spaces (or vanished), every line
+ * carries a log prefix or "> " quoting, the paste is cut short, a test
+ * runner's trailer follows the last goroutine.  So inside a goroutine a line
+ * is read by its content, not its columns: after the prefix and any
+ * indentation, a source line is "file:line" with optional " +0x.." and
+ * " fp= sp= pc=" fields, a function line is "name(args)", and anything else
+ * ends the goroutine.  Go's own layout (a tab before each source line, no
+ * prefix) takes a short path that never looks further.
  */
 #include "gdump.h"
+#include "gdump_untidy.h"
 #include "../util/buf.h"
 #include "../util/xalloc.h"
 
@@ -40,6 +50,14 @@ typedef enum pstate {
     P_COUNTS,      /* inside a debug=1 block */
 } pstate;
 
+/* A goroutine kept back until the end of its dump; its state and key are
+ * copied, since the parser's buffers are reused. */
+struct deferred {
+    ggoroutine g;
+    char state[MAX_STATE];
+    char *key;
+};
+
 typedef enum pending {
     PEND_NONE,
     PEND_FUNC,     /* a function line, waiting for its file line */
@@ -60,9 +78,12 @@ struct gparser {
     size_t pend_key_len;   /* key length before the pending function name */
     unsigned long long pend_lineno;
 
-    /* Log prefix in front of every line of the current goroutine. */
-    int prefix_fields;     /* prefix = this many space-terminated fields */
-    size_t prefix_len;     /* or, when prefix_fields < 0, a fixed length */
+    bool pend_call;        /* the pending line was "name(args)": surely a frame */
+    bool pend_created_ok;  /* a "created by" came with its source line */
+
+    /* Log prefix in front of the lines of the current goroutine. */
+    lprefix prefix;
+    buf clean;             /* a line with its ANSI color codes removed */
 
     /* The goroutine being read. */
     ggoroutine cur;
@@ -81,6 +102,18 @@ struct gparser {
     bool leak_profile_pending;      /* ... and it was the goroutineleak profile */
     uint64_t pending_total, dump_declared;
     unsigned long long counts_sum;  /* goroutines in this dump's blocks */
+
+    /* Untidy dumps: the headline above the next dump, the ids read in this
+     * one, goroutines printed as "stack unavailable" that may yet be printed
+     * in full, "goroutine 0" blocks seen before the dump started. */
+    headline_text head;
+    bool head_wants_goroutine;      /* the committed headline's goroutine is the next one */
+    bool crash_relay;               /* "-----": GOTRACEBACK=crash, more threads follow */
+    idset ids;
+    struct deferred *deferred;
+    size_t ndeferred, deferred_cap;
+    uint64_t pending_signal_threads;
+    bool cut;                       /* the input ended inside the goroutine */
 };
 
 /* ---- errors ---------------------------------------------------------- */
@@ -161,48 +194,6 @@ static bool has_control(const char *s, size_t n)
     for (; i < n; i++)
         if ((unsigned char)s[i] < 0x20) return true;
     return false;
-}
-
-/* ---- log prefixes ------------------------------------------------------ */
-
-/* Remembers how the header line's prefix is shaped, so the same prefix can
- * be cut from every line of the goroutine: either N fields each followed by
- * one space (timestamps, "stderr F", "app[12]:") or, failing that, a fixed
- * number of bytes. */
-static void learn_prefix(gparser *p, const char *s, size_t len)
-{
-    p->prefix_len = len;
-    p->prefix_fields = 0;
-    if (len == 0) return;
-    if (s[len - 1] != ' ') {
-        p->prefix_fields = -1;
-        return;
-    }
-    int fields = 0;
-    for (size_t i = 0; i < len; i++)
-        if (s[i] == ' ') fields++;
-    p->prefix_fields = fields;
-}
-
-/* Cuts the learnt prefix from a line; false if the line does not have it. */
-static bool cut_prefix(const gparser *p, const char **s, size_t *n)
-{
-    if (p->prefix_len == 0) return true;
-    if (p->prefix_fields < 0) {
-        if (*n < p->prefix_len) return false;
-        *s += p->prefix_len;
-        *n -= p->prefix_len;
-        return true;
-    }
-    const char *q = *s, *end = *s + *n;
-    for (int f = 0; f < p->prefix_fields; f++) {
-        const char *sp = memchr(q, ' ', (size_t)(end - q));
-        if (!sp) return false;
-        q = sp + 1;
-    }
-    *n = (size_t)(end - q);
-    *s = q;
-    return true;
 }
 
 /* ---- goroutine headers --------------------------------------------------- */
@@ -384,6 +375,67 @@ static int check_counts(gparser *p)
                 (unsigned long long)p->dump_declared, p->counts_sum);
 }
 
+/* A line inside a goroutine that is not Go's was left out. */
+static void note_damage(gparser *p, unsigned long long line)
+{
+    if (!p->in_selected_dump) return;
+    if (!p->model->damaged_line) p->model->damaged_line = line;
+    p->model->damaged++;
+}
+
+static void add_to_model(gparser *p, const ggoroutine *g)
+{
+    if (p->in_selected_dump) gmodel_add(p->model, g);
+}
+
+/* Goroutines printed as "goroutine running on other thread; stack
+ * unavailable" wait for the end of the dump: under concurrent fatal errors
+ * each throwing thread prints its own goroutine in full after the dump. */
+static size_t deferred_find(const gparser *p, uint64_t id)
+{
+    for (size_t i = 0; i < p->ndeferred; i++)
+        if (p->deferred[i].g.id == id) return i;
+    return SIZE_MAX;
+}
+
+static void deferred_drop(gparser *p, size_t i)
+{
+    free(p->deferred[i].key);
+    p->deferred[i] = p->deferred[--p->ndeferred];
+}
+
+static void defer_unavailable(gparser *p)
+{
+    p->deferred = xgrow(p->deferred, &p->deferred_cap, p->ndeferred + 1, sizeof *p->deferred);
+    struct deferred *d = &p->deferred[p->ndeferred++];
+    d->g = p->cur;
+    memcpy(d->state, p->cur.state, p->cur.state_len);
+    d->key = xmalloc(p->key.len + 1);
+    memcpy(d->key, p->key.data, p->key.len);
+}
+
+static void flush_deferred(gparser *p)
+{
+    for (size_t i = 0; i < p->ndeferred; i++) {
+        struct deferred *d = &p->deferred[i];
+        d->g.state = d->state;
+        d->g.key = d->key;
+        idset_add(&p->ids, d->g.id);
+        add_to_model(p, &d->g);
+        free(d->key);
+    }
+    p->ndeferred = 0;
+}
+
+/* The text before a dump belongs to it: its headline, and the signal
+ * thread's blocks that came before its first goroutine. */
+static void commit_preamble(gparser *p)
+{
+    headline_commit(&p->head, p->model);
+    p->head_wants_goroutine = p->model->headline.kind != GHEAD_NONE;
+    p->model->signal_threads = p->pending_signal_threads;
+}
+
 /* Counts a new dump when a marker line came before this goroutine, or the
  * format changed (a debug=1 dump followed by a debug=2 one). */
 static int start_dump_if_new(gparser *p, gdump_format format)
@@ -391,6 +443,8 @@ static int start_dump_if_new(gparser *p, gdump_format format)
     if (p->seen_goroutine && p->last_format != format) p->new_dump_pending = true;
     if (p->new_dump_pending || !p->seen_goroutine) {
         if (p->seen_goroutine && check_counts(p) < 0) return -1;
+        flush_deferred(p);
+        idset_clear(&p->ids);
         p->model->dumps++;
         p->new_dump_pending = false;
         p->in_selected_dump = p->opt.dump == 0 || p->opt.dump == p->model->dumps;
@@ -401,7 +455,11 @@ static int start_dump_if_new(gparser *p, gdump_format format)
             p->model->leak_profile = p->leak_profile_pending;
             p->model->format = format;
             p->model->selected_dump = p->model->dumps;
+            commit_preamble(p);
+        } else {
+            headline_forget(&p->head);
         }
+        p->pending_signal_threads = 0;
         p->leak_profile_pending = false;
         p->counts_header_pending = false;
         p->counts_sum = 0;
@@ -414,6 +472,10 @@ static int start_dump_if_new(gparser *p, gdump_format format)
 static int begin_goroutine(gparser *p, const header *h)
 {
     if (start_dump_if_new(p, GDUMP_TRACEBACK) < 0) return -1;
+    if (p->head_wants_goroutine && p->in_selected_dump) {
+        p->model->headline.goroutine = h->id;
+        p->head_wants_goroutine = false;
+    }
     memset(&p->cur, 0, sizeof p->cur);
     p->cur.id = h->id;
     p->cur.count = 1;
@@ -427,41 +489,108 @@ static int begin_goroutine(gparser *p, const header *h)
     p->key.len = 0;
     p->nframes = 0;
     p->pend = PEND_NONE;
+    p->pend_created_ok = false;
     p->have_goroutine = true;
     return 0;
+}
+
+/* A goroutine id is one goroutine: a second print of it is not counted,
+ * and a full stack replaces an earlier "stack unavailable". */
+static void count_goroutine(gparser *p)
+{
+    uint64_t id = p->cur.id;
+    if (id == 0) { /* debug=1 blocks */
+        add_to_model(p, &p->cur);
+        return;
+    }
+    size_t earlier = deferred_find(p, id);
+    bool dup = earlier != SIZE_MAX || idset_has(&p->ids, id);
+    if (dup && p->in_selected_dump) p->model->duplicates++;
+    if (p->cur.unavailable && p->nframes == 1) {
+        if (!dup) defer_unavailable(p);
+        return;
+    }
+    if (earlier != SIZE_MAX) deferred_drop(p, earlier);
+    else if (dup) return;
+    idset_add(&p->ids, id);
+    add_to_model(p, &p->cur);
 }
 
 static void end_goroutine(gparser *p)
 {
     if (!p->have_goroutine) return;
     p->have_goroutine = false;
-    if (p->in_selected_dump) {
-        p->cur.key = p->key.data ? p->key.data : "";
-        p->cur.key_len = p->key.len;
-        gmodel_add(p->model, &p->cur);
-    }
+    /* A header with nothing under it: Go prints at least one line. */
+    if (p->state == P_FRAMES && p->nframes == 0 && !p->pend_created_ok && !p->cut) note_damage(p, p->lineno);
+    p->cur.key = p->key.data ? p->key.data : "";
+    p->cur.key_len = p->key.len;
+    count_goroutine(p);
     p->state = P_OUTSIDE;
     p->pend = PEND_NONE;
-    p->prefix_len = 0;
-    p->prefix_fields = 0;
+    p->prefix.len = 0;
 }
 
-/* Appends "file:line" from a traceback source line (after the tab):
- *   /src/main.go:25 +0x1d fp=0x.. sp=0x.. pc=0x..      Go frames
- *   /src/x.c:12 pc=0x..   or   pc=0x..                  cgo frames
- * Trailing " +0x", " fp=", " sp=", " pc=" fields are dropped; paths may
- * contain spaces. */
-static int add_source(gparser *p, const char *s, size_t n)
+/* Trailing " +0x1d", " fp=0x..", " sp=0x..", " pc=0x.." fields of a source
+ * line; returns the length without them, and whether there were any. */
+static size_t strip_pc_fields(const char *s, size_t n, bool *had)
 {
+    *had = false;
     for (;;) {
         const char *sp = n ? memrchr(s, ' ', n) : NULL;
         const char *tok = sp ? sp + 1 : s;
         size_t tl = (size_t)(s + n - tok);
         if (!(STARTS(tok, tl, "+0x") || STARTS(tok, tl, "fp=") || STARTS(tok, tl, "sp=") ||
               STARTS(tok, tl, "pc=")))
-            break;
+            return n;
+        *had = true;
         n = sp ? (size_t)(sp - s) : 0;
     }
+}
+
+/* "file:line" plus fields, with a file that looks like one ("?" when Go
+ * did not know it, "<autogenerated>"), or a lone "pc=0x.." (cgo). */
+static bool looks_like_source(const char *s, size_t n)
+{
+    bool had;
+    size_t m = strip_pc_fields(s, n, &had);
+    if (m == 0) return had;
+    size_t d = m;
+    while (d > 0 && s[d - 1] >= '0' && s[d - 1] <= '9') d--;
+    if (d == m || d < 2 || s[d - 1] != ':') return false;
+    const char *file = s;
+    size_t fl = d - 1;
+    return (fl == 1 && file[0] == '?') || (file[0] == '<' && file[fl - 1] == '>') || memchr(file, '.', fl) ||
+           memchr(file, '/', fl) || memchr(file, '\\', fl);
+}
+
+/* "name(args)": the name has no blanks, unless it spells a type
+ * ("type:.eq.struct { a int }"). */
+static bool looks_like_call(const char *s, size_t n)
+{
+    if (n < 3 || s[n - 1] != ')') return false;
+    const char *open = memrchr(s, '(', n);
+    if (!open || open == s) return false;
+    size_t nl = (size_t)(open - s);
+    return (!memchr(s, ' ', nl) && !memchr(s, '\t', nl)) || memchr(s, '{', nl);
+}
+
+/* A cgo symbolizer's frame is a bare name; so is a test runner's "FAIL".
+ * Whether it was a frame is known from the next line. */
+static bool looks_like_symbol(const char *s, size_t n)
+{
+    if (!((s[0] >= 'a' && s[0] <= 'z') || (s[0] >= 'A' && s[0] <= 'Z') || s[0] == '_')) return false;
+    return !memchr(s, ' ', n) && !memchr(s, '\t', n);
+}
+
+/* Appends "file:line" from a traceback source line (after the indent):
+ *   /src/main.go:25 +0x1d fp=0x.. sp=0x.. pc=0x..      Go frames
+ *   /src/x.c:12 pc=0x..   or   pc=0x..                  cgo frames
+ * Trailing " +0x", " fp=", " sp=", " pc=" fields are dropped; paths may
+ * contain spaces. */
+static int add_source(gparser *p, const char *s, size_t n)
+{
+    bool had;
+    n = strip_pc_fields(s, n, &had);
     if (n > MAX_NAME) return fail(p, p->lineno, "file name longer than %u bytes", MAX_NAME);
     if (has_control(s, n)) return fail(p, p->lineno, "control character in file name");
     buf_putc(&p->key, KEY_SEP);
@@ -470,20 +599,28 @@ static int add_source(gparser *p, const char *s, size_t n)
     return 0;
 }
 
+static int source_line(gparser *p, const char *s, size_t n)
+{
+    bool created = p->pend == PEND_CREATED;
+    p->pend = PEND_NONE;
+    if (add_source(p, s, n) < 0) return -1;
+    if (created) p->pend_created_ok = true;
+    else p->nframes++;
+    return 0;
+}
+
 /* A function line: "pkg.(*T).M[...](args)", "panic(...)", a cgo symbol.
  * The name is everything before the argument list. */
-static int add_function(gparser *p, const char *s, size_t n)
+static int add_function(gparser *p, const char *s, size_t n, bool call)
 {
     size_t name_len = n;
-    if (n >= 2 && s[n - 1] == ')') {
-        const char *open = memrchr(s, '(', n);
-        if (open && open > s) name_len = (size_t)(open - s);
-    }
+    if (call) name_len = (size_t)((const char *)memrchr(s, '(', n) - s);
     if (name_len > MAX_NAME) return fail(p, p->lineno, "function name longer than %u bytes", MAX_NAME);
     if (has_control(s, name_len)) return fail(p, p->lineno, "control character in function name");
     p->pend_key_len = p->key.len;
     p->pend_lineno = p->lineno;
     p->pend = PEND_FUNC;
+    p->pend_call = call;
     buf_append(&p->key, s, name_len);
     return 0;
 }
@@ -491,35 +628,6 @@ static int add_function(gparser *p, const char *s, size_t n)
 /* ---- traceback lines -------------------------------------------------------- */
 
 static int outside_line(gparser *p, const char *s, size_t n);
-
-/* A function line was not followed by its source line.  If it looked like
- * a call, the dump is damaged; otherwise it was text after the goroutine. */
-static bool pending_is_frame(const gparser *p)
-{
-    /* Go function names have no spaces and hold a '.' (pkg.Func); "exit
-     * status 2" after a panic does not.  The name is still in the key. */
-    const char *name = p->key.data + p->pend_key_len;
-    size_t name_len = p->key.len - p->pend_key_len;
-    bool looks_like_func = memchr(name, ' ', name_len) == NULL && memchr(name, '.', name_len) != NULL;
-    return p->pend == PEND_CREATED || looks_like_func || p->nframes == 0;
-}
-
-static int unpaired_function(gparser *p, bool at_eof)
-{
-    if (pending_is_frame(p)) {
-        const char *what = p->pend == PEND_CREATED ? "\"created by\" line" : "function";
-        if (at_eof)
-            return fail(p, p->pend_lineno, "input ends inside goroutine %llu: %s without its source line",
-                        (unsigned long long)p->cur.id, what);
-        return fail(p, p->lineno, "goroutine %llu: expected the source line of the %s on line %llu",
-                    (unsigned long long)p->cur.id, what, p->pend_lineno);
-    }
-    p->key.len = p->pend_key_len;
-    p->pend = PEND_NONE;
-    p->skipped++;
-    end_goroutine(p);
-    return 0;
-}
 
 /* cgo frames without a symbolizer are one line, "non-Go function at
  * pc=0x..", with no source line; the pc is left out of the key. */
@@ -535,65 +643,61 @@ static bool close_nongo_frame(gparser *p)
     return true;
 }
 
-static int frame_line(gparser *p, const char *s, size_t n)
+/* The pending line got no source line.  A call or "created by" was a frame
+ * whose source line is missing: left out, and said.  A bare name was not a
+ * frame but text after the goroutine: returns true, the goroutine is over. */
+static bool drop_pending(gparser *p)
 {
-    if (n && s[0] == '\t') {
-        if (p->pend == PEND_NONE) {
-            if (STARTS(s, n, "\tgoroutine running on other thread")) {
-                p->cur.unavailable = true;
-                buf_putc(&p->key, KEY_UNAVAILABLE);
-                buf_putc(&p->key, '\n');
-                p->nframes++;
-                return 0;
-            }
-            return fail(p, p->lineno, "goroutine %llu: source line without a function line",
+    if (p->pend == PEND_NONE || close_nongo_frame(p)) return false;
+    bool frame = p->pend == PEND_CREATED || p->pend_call;
+    p->key.len = p->pend_key_len;
+    p->pend = PEND_NONE;
+    if (frame) note_damage(p, p->pend_lineno);
+    return !frame;
+}
+
+static int created_by_line(gparser *p, const char *s, size_t n)
+{
+    const char *name = s + 11;
+    size_t nl = n - 11;
+    const char *in = NULL;
+    for (size_t i = 0; i + 14 <= nl; i++) {
+        if (memcmp(name + i, " in goroutine ", 14) == 0) {
+            in = name + i;
+            break;
+        }
+    }
+    if (in) {
+        uint64_t parent;
+        size_t d = scan_uint(in + 14, (size_t)(name + nl - in - 14), &parent);
+        if (d == 0 || in + 14 + d != name + nl)
+            return fail(p, p->lineno, "goroutine %llu: malformed \"created by ... in goroutine N\"",
                         (unsigned long long)p->cur.id);
-        }
-        bool created = p->pend == PEND_CREATED;
-        p->pend = PEND_NONE;
-        if (add_source(p, s + 1, n - 1) < 0) return -1;
-        if (!created) p->nframes++;
+        p->cur.parent_id = parent;
+        nl = (size_t)(in - name);
+    }
+    if (nl > MAX_NAME || has_control(name, nl))
+        return fail(p, p->lineno, "goroutine %llu: malformed \"created by\" line", (unsigned long long)p->cur.id);
+    p->pend_key_len = p->key.len;
+    p->pend_lineno = p->lineno;
+    p->pend = PEND_CREATED;
+    buf_putc(&p->key, KEY_CREATED);
+    buf_append(&p->key, name, nl);
+    return 0;
+}
+
+/* A goroutine's own lines other than source lines; s is past the prefix
+ * and the indent, line/len is the line as it came (for a header). */
+static int stack_line(gparser *p, const char *s, size_t n, const char *line, size_t len)
+{
+    if (STARTS(s, n, "goroutine running on other thread")) {
+        p->cur.unavailable = true;
+        buf_putc(&p->key, KEY_UNAVAILABLE);
+        buf_putc(&p->key, '\n');
+        p->nframes++;
         return 0;
     }
-    if (p->pend != PEND_NONE && !close_nongo_frame(p)) {
-        if (unpaired_function(p, false) < 0) return -1;
-        return outside_line(p, s, n);
-    }
-    if (n == 0) {
-        if (p->nframes == 0)
-            return fail(p, p->lineno, "goroutine %llu has no stack", (unsigned long long)p->cur.id);
-        end_goroutine(p);
-        return 0;
-    }
-    if (STARTS(s, n, "created by ")) {
-        const char *name = s + 11;
-        size_t nl = n - 11;
-        const char *in = NULL;
-        for (size_t i = 0; i + 14 <= nl; i++) {
-            if (memcmp(name + i, " in goroutine ", 14) == 0) {
-                in = name + i;
-                break;
-            }
-        }
-        if (in) {
-            uint64_t parent;
-            size_t d = scan_uint(in + 14, (size_t)(name + nl - in - 14), &parent);
-            if (d == 0 || in + 14 + d != name + nl)
-                return fail(p, p->lineno, "goroutine %llu: malformed \"created by ... in goroutine N\"",
-                            (unsigned long long)p->cur.id);
-            p->cur.parent_id = parent;
-            nl = (size_t)(in - name);
-        }
-        if (nl > MAX_NAME || has_control(name, nl))
-            return fail(p, p->lineno, "goroutine %llu: malformed \"created by\" line",
-                        (unsigned long long)p->cur.id);
-        p->pend_key_len = p->key.len;
-        p->pend_lineno = p->lineno;
-        p->pend = PEND_CREATED;
-        buf_putc(&p->key, KEY_CREATED);
-        buf_append(&p->key, name, nl);
-        return 0;
-    }
+    if (STARTS(s, n, "created by ")) return created_by_line(p, s, n);
     if (s[0] == '.' && STARTS(s, n, "...") && ENDS(s, n, "elided...")) {
         uint64_t count = 0;
         scan_uint(s + 3, n - 3, &count);
@@ -606,31 +710,53 @@ static int frame_line(gparser *p, const char *s, size_t n)
         p->state = P_ANCESTOR;
         return 0;
     }
-    if (STARTS(s, n, "goroutine ")) {
-        header h;
-        const char *why;
-        if (parse_header(s, n, &h, &why)) {
-            /* A new goroutine with no blank line in between. */
-            if (p->nframes == 0)
-                return fail(p, p->lineno - 1, "goroutine %llu has no stack", (unsigned long long)p->cur.id);
+    if (s[0] == 'n' && STARTS(s, n, "non-Go function")) {
+        /* "non-Go function at pc=0x..": a frame in one line; a bare "non-Go
+         * function" (a symbolizer that found no name) has a "\tpc=" line. */
+        if (add_function(p, s, n, false) < 0) return -1;
+        if (n > 15) close_nongo_frame(p);
+        return 0;
+    }
+    bool call = looks_like_call(s, n);
+    if (call || looks_like_symbol(s, n)) return add_function(p, s, n, call);
+    if (looks_like_source(s, n)) {
+        /* Its function line is missing (a paste that lost a line). */
+        note_damage(p, p->lineno);
+        return 0;
+    }
+    /* Text after the goroutine: a header, a test runner's trailer, "...". */
+    end_goroutine(p);
+    return outside_line(p, line, len);
+}
+
+static int frame_line(gparser *p, const char *s, size_t n)
+{
+    /* Go's layout: a tab, then the source line of the pending function. */
+    if (p->pend != PEND_NONE && n && s[0] == '\t' && !p->prefix.len) return source_line(p, s + 1, n - 1);
+    const char *line = s;
+    size_t len = n;
+    lprefix_cut(&p->prefix, &s, &n);
+    if (p->pend != PEND_NONE) {
+        if (n && looks_like_source(s, n)) return source_line(p, s, n);
+        if (drop_pending(p)) {
             end_goroutine(p);
-            return outside_line(p, s, n);
+            return outside_line(p, line, len);
         }
     }
-    if (s[0] == ' ') {
-        /* Not Go output: text after the goroutine. */
-        if (p->nframes == 0)
-            return fail(p, p->lineno, "goroutine %llu: expected a stack frame", (unsigned long long)p->cur.id);
+    if (n == 0) {
         end_goroutine(p);
-        return outside_line(p, s, n);
+        return 0;
     }
-    return add_function(p, s, n);
+    return stack_line(p, s, n, line, len);
 }
 
 /* Ancestor sections (GODEBUG=tracebackancestors) describe other, possibly
  * dead goroutines; they are checked for shape and left out of the key. */
 static int ancestor_line(gparser *p, const char *s, size_t n)
 {
+    const char *line = s;
+    size_t len = n;
+    lprefix_cut(&p->prefix, &s, &n);
     if (n == 0) {
         end_goroutine(p);
         return 0;
@@ -640,7 +766,7 @@ static int ancestor_line(gparser *p, const char *s, size_t n)
         const char *why;
         if (parse_header(s, n, &h, &why)) {
             end_goroutine(p);
-            return outside_line(p, s, n);
+            return outside_line(p, line, len);
         }
     }
     return 0;
@@ -677,8 +803,29 @@ static int begin_counts(gparser *p, uint64_t count)
     return 0;
 }
 
+/* Where a debug=1 frame's function name ends: at the "+0x.." offset
+ * that follows it and a blank, or failing that at the first blank. */
+static size_t counts_name_len(const char *s, size_t n)
+{
+    for (size_t k = 0; k + 3 < n; k++) {
+        if (s[k] != '+' || s[k + 1] != '0' || s[k + 2] != 'x') continue;
+        size_t h = 3 + scan_hex(s + k + 3, n - k - 3);
+        if (k + h == n || s[k + h] == '\t' || s[k + h] == ' ') return k;
+    }
+    size_t k = 0;
+    while (k < n && s[k] != '\t' && s[k] != ' ') k++;
+    return k;
+}
+
+static size_t skip_blanks(const char *s, size_t i, size_t n)
+{
+    while (i < n && (s[i] == '\t' || s[i] == ' ')) i++;
+    return i;
+}
+
 /* "#\t0x4dc28e\tmain.main.func2+0xe\t\t/tmp/t1/main.go:17" (the runtime
- * pads with tabs), or "#\t0x4dc28e" for a PC with no symbol. */
+ * pads with tabs, which pastes turn into spaces), or "#\t0x4dc28e" for a
+ * PC with no symbol. */
 static int counts_line(gparser *p, const char *s, size_t n)
 {
     if (n == 0) {
@@ -689,30 +836,25 @@ static int counts_line(gparser *p, const char *s, size_t n)
         p->cur.labels = intern_labels(p->model, s + 10, n - 10);
         return 0;
     }
-    if (!STARTS(s, n, "#\t0x"))
+    size_t i = s[0] == '#' ? skip_blanks(s, 1, n) : 0;
+    if (i < 2 || !STARTS(s + i, n - i, "0x"))
         return fail(p, p->lineno, "expected a frame (\"#\\t0x...\") in the debug=1 block");
-    size_t i = 4 + scan_hex(s + 4, n - 4);
-    while (i < n && s[i] == '\t') i++;
+    i = skip_blanks(s, i + 2 + scan_hex(s + i + 2, n - i - 2), n);
     if (i == n) { /* unsymbolized PC */
         buf_puts(&p->key, "?\x01:0\n");
         p->nframes++;
         return 0;
     }
     const char *fn = s + i;
-    const char *tab = memchr(fn, '\t', n - i);
-    if (!tab) return fail(p, p->lineno, "debug=1 frame has no file:line");
-    size_t fl = (size_t)(tab - fn);
-    /* Drop the "+0x1f" offset after the name. */
-    for (size_t k = fl; k > 1; k--) {
-        if (fn[k - 1] == '+' && k + 1 < fl && fn[k] == '0' && fn[k + 1] == 'x') {
-            fl = k - 1;
-            break;
-        }
-    }
-    if (fl > MAX_NAME || has_control(fn, fl)) return fail(p, p->lineno, "malformed function name in debug=1 frame");
-    const char *file = tab;
-    while (file < s + n && *file == '\t') file++;
-    size_t filel = (size_t)(s + n - file);
+    size_t fl = counts_name_len(fn, n - i);
+    size_t f = i + fl;
+    if (STARTS(s + f, n - f, "+0x")) f += 3 + scan_hex(s + f + 3, n - f - 3);
+    f = skip_blanks(s, f, n);
+    if (f == n) return fail(p, p->lineno, "debug=1 frame has no file:line");
+    if (fl == 0 || fl > MAX_NAME || has_control(fn, fl))
+        return fail(p, p->lineno, "malformed function name in debug=1 frame");
+    const char *file = s + f;
+    size_t filel = n - f;
     if (filel > MAX_NAME || has_control(file, filel)) return fail(p, p->lineno, "malformed file name in debug=1 frame");
     buf_append(&p->key, fn, fl);
     buf_putc(&p->key, KEY_SEP);
@@ -733,71 +875,116 @@ static size_t profile_header(const char *s, size_t n)
     return 0;
 }
 
-static void note_dump_marker(gparser *p, const char *s, size_t n)
+/* Finds "goroutine N [...]:" at the start of the line or behind a prefix. */
+static const char *find_header(const char *s, size_t n, header *h, const char **why)
 {
-    if (STARTS(s, n, "panic: ") || STARTS(s, n, "fatal error: ") || STARTS(s, n, "SIGQUIT: quit") ||
-        STARTS(s, n, "SIGABRT: abort") || profile_header(s, n) ||
-        (STARTS(s, n, "SIG") && memmem(s, n, ": ", 2)))
+    if (parse_header(s, n, h, why)) return s;
+    const char *q = s;
+    while (n > 10 && (q = memmem(q, (size_t)(s + n - q), "goroutine ", 10)) != NULL) {
+        if (parse_header(q, (size_t)(s + n - q), h, why)) return q;
+        q += 10;
+    }
+    return NULL;
+}
+
+/* "goroutine 0" is the thread that took the signal (its g0 stack), not a
+ * goroutine: its block, and the hex dumps and "runtime: unknown pc" lines
+ * that may follow, are read as text between goroutines. */
+static void signal_thread(gparser *p)
+{
+    if (p->seen_goroutine && !p->new_dump_pending) {
+        if (p->in_selected_dump) p->model->signal_threads++;
+    } else {
+        p->pending_signal_threads++;
+    }
+}
+
+static int header_line(gparser *p, const char *s, const char *at, const header *h, const char *why)
+{
+    if (why) {
+        int shown = h->bad_len > 80 ? 80 : (int)h->bad_len;
+        for (int k = 0; k < shown; k++)
+            if ((unsigned char)h->bad[k] < 0x20) shown = k; /* keep the message printable */
+        return fail(p, p->lineno, "%s: \"%.*s\"", why, shown, h->bad ? h->bad : "");
+    }
+    if (h->id == 0) {
+        signal_thread(p);
+        return 0;
+    }
+    lprefix_learn(&p->prefix, s, (size_t)(at - s));
+    if (begin_goroutine(p, h) < 0) return -1;
+    p->state = P_FRAMES;
+    return 0;
+}
+
+/* Headlines ("panic: ", "fatal error: ", "SIGQUIT: quit") announce a new
+ * dump; under GOTRACEBACK=crash each further thread prints "-----" and its
+ * own "SIGQUIT: quit" block, which continue the same dump. */
+static void text_line(gparser *p, const char *s, size_t n)
+{
+    p->skipped++;
+    if (p->crash_relay && headline_is_signal(s, n)) return;
+    if (headline_line(&p->head, s, n, p->lineno) == HL_STARTED) {
+        p->crash_relay = false;
         p->new_dump_pending = p->seen_goroutine;
+        return;
+    }
+    while (n && (s[0] == ' ' || s[0] == '\t')) s++, n--;
+    if (n == 5 && memcmp(s, "-----", 5) == 0) p->crash_relay = p->seen_goroutine;
 }
 
 static int outside_line(gparser *p, const char *s, size_t n)
 {
-    if (n == 0) return 0;
-    header h;
-    const char *why;
-    const char *at = s;
-    bool found = parse_header(s, n, &h, &why);
-    if (!found && n > 10) {
-        /* A log prefix: look for the header further along the line. */
-        const char *q = s;
-        while (!found && (q = memmem(q, (size_t)(s + n - q), "goroutine ", 10)) != NULL) {
-            if (parse_header(q, (size_t)(s + n - q), &h, &why)) {
-                found = true;
-                at = q;
-            } else {
-                q += 10;
-            }
-        }
-    }
-    if (found) {
-        if (why) {
-            int shown = h.bad_len > 80 ? 80 : (int)h.bad_len;
-            for (int k = 0; k < shown; k++)
-                if ((unsigned char)h.bad[k] < 0x20) shown = k; /* keep the message printable */
-            return fail(p, p->lineno, "%s: \"%.*s\"", why, shown, h.bad ? h.bad : "");
-        }
-        /* Markers of a new dump may carry the same log prefix. */
-        learn_prefix(p, s, (size_t)(at - s));
-        if (begin_goroutine(p, &h) < 0) return -1;
-        p->state = P_FRAMES;
+    if (n == 0) {
+        headline_line(&p->head, s, 0, p->lineno);
         return 0;
     }
+    header h;
+    const char *why;
+    const char *at = find_header(s, n, &h, &why);
+    if (at) return header_line(p, s, at, &h, why);
     size_t hl = profile_header(s, n);
     if (hl) {
         uint64_t total = 0;
         scan_uint(s + hl, n - hl, &total);
         p->leak_profile_pending = STARTS(s, n, "goroutineleak profile: ");
-        note_dump_marker(p, s, n);
+        p->new_dump_pending = p->seen_goroutine;
         p->pending_total = total;
         p->counts_header_pending = true;
         return 0;
     }
     uint64_t count;
-    if (s[0] >= '0' && s[0] <= '9' && parse_count_header(s, n, &count)) {
-        return begin_counts(p, count);
-    }
-    note_dump_marker(p, s, n);
-    p->skipped++;
+    if (s[0] >= '0' && s[0] <= '9' && parse_count_header(s, n, &count)) return begin_counts(p, count);
+    text_line(p, s, n);
     return 0;
 }
 
 /* ---- line dispatch -------------------------------------------------------------------- */
 
+/* Terminal colors from a CI log: ESC '[' parameters final-byte, or ESC and
+ * one byte.  Go prints none, so they are dropped wherever they are. */
+static void strip_ansi(buf *out, const char *s, size_t n)
+{
+    out->len = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (s[i] != '\x1b') {
+            buf_putc(out, s[i]);
+            continue;
+        }
+        if (i + 1 < n && s[i + 1] == '[') {
+            i += 2;
+            while (i < n && !((unsigned char)s[i] >= 0x40 && (unsigned char)s[i] <= 0x7e)) i++;
+        } else {
+            i++;
+        }
+    }
+}
+
 static int process_line(gparser *p, const char *s, size_t n)
 {
     p->lineno++;
     if (n && s[n - 1] == '\r') n--; /* logs copied from Windows tools */
+    if (p->lineno == 1 && STARTS(s, n, "\xef\xbb\xbf")) s += 3, n -= 3; /* a byte-order mark */
     if (n > p->opt.max_line) {
         if (p->state == P_OUTSIDE) {
             p->skipped++;
@@ -806,21 +993,16 @@ static int process_line(gparser *p, const char *s, size_t n)
         return fail(p, p->lineno, "line longer than %zu bytes inside goroutine %llu", p->opt.max_line,
                     (unsigned long long)p->cur.id);
     }
+    if (memchr(s, '\x1b', n)) {
+        strip_ansi(&p->clean, s, n);
+        s = p->clean.data ? p->clean.data : "";
+        n = p->clean.len;
+    }
     switch (p->state) {
-    case P_OUTSIDE:
-        return outside_line(p, s, n);
-    case P_COUNTS:
-        return counts_line(p, s, n);
-    case P_FRAMES:
-    case P_ANCESTOR:
-        if (!cut_prefix(p, &s, &n)) {
-            if (p->pend != PEND_NONE) return unpaired_function(p, false) < 0 ? -1 : outside_line(p, s, n);
-            if (p->state == P_FRAMES && p->nframes == 0)
-                return fail(p, p->lineno, "goroutine %llu: expected a stack frame", (unsigned long long)p->cur.id);
-            end_goroutine(p);
-            return outside_line(p, s, n);
-        }
-        return p->state == P_FRAMES ? frame_line(p, s, n) : ancestor_line(p, s, n);
+    case P_OUTSIDE: return outside_line(p, s, n);
+    case P_COUNTS: return counts_line(p, s, n);
+    case P_FRAMES: return frame_line(p, s, n);
+    case P_ANCESTOR: return ancestor_line(p, s, n);
     }
     return 0;
 }
@@ -843,8 +1025,23 @@ void gparser_free(gparser *p)
     if (!p) return;
     buf_free(&p->carry);
     buf_free(&p->key);
+    buf_free(&p->clean);
+    headline_free(&p->head);
+    idset_free(&p->ids);
+    for (size_t i = 0; i < p->ndeferred; i++) free(p->deferred[i].key);
+    free(p->deferred);
     free(p->error);
     free(p);
+}
+
+bool gparser_ids_overlap(const gparser *a, const gparser *b)
+{
+    if (idset_overlaps(&a->ids, &b->ids)) return true;
+    for (size_t i = 0; i < b->ndeferred; i++)
+        if (idset_has(&a->ids, b->deferred[i].g.id) || deferred_find(a, b->deferred[i].g.id) != SIZE_MAX) return true;
+    for (size_t i = 0; i < a->ndeferred; i++)
+        if (idset_has(&b->ids, a->deferred[i].g.id)) return true;
+    return false;
 }
 
 int gparser_feed(gparser *p, const char *data, size_t len)
@@ -891,48 +1088,103 @@ int gparser_feed(gparser *p, const char *data, size_t len)
     return 0;
 }
 
-/* With opt.partial, a dump that ends inside a goroutine keeps what came
- * before it: Go's debug=2 endpoint stops writing at 64 MiB, mid-line. */
-static bool drop_truncated(gparser *p)
+/* ---- the end of the input ------------------------------------------------------------------ */
+
+/* The input ended inside the current goroutine (a paste cut short, Go's
+ * 64 MiB cap on debug=2): it is counted with the frames that arrived. */
+static void mark_cut(gparser *p, unsigned long long line)
 {
-    if (!p->opt.partial || !p->have_goroutine || p->model->total + p->cur.count == 0) return false;
-    p->model->truncated_line = p->lineno;
+    p->cut = true;
+    if (!p->in_selected_dump || p->model->truncated_line) return;
+    p->model->truncated_line = line;
     p->model->truncated_goroutine = p->cur.id;
-    p->have_goroutine = false;
-    p->pend = PEND_NONE;
-    p->state = P_OUTSIDE;
-    return true;
+}
+
+/* A pending line with no source line at the end of the input: a cut frame,
+ * unless it was a bare word such as a test runner's "FAIL". */
+static bool pending_was_frame(const gparser *p)
+{
+    const char *name = p->key.data + p->pend_key_len;
+    size_t nl = p->key.len - p->pend_key_len;
+    return p->pend == PEND_CREATED || p->pend_call || memchr(name, '.', nl) || memchr(name, '(', nl);
+}
+
+/* Whether the unterminated last line, inside a goroutine, may be cut short:
+ * a source line is whole when its " +0x.." (or pc=) field arrived. */
+static bool final_is_cut(const gparser *p, const char *s, size_t n)
+{
+    lprefix_cut(&p->prefix, &s, &n);
+    bool had = false;
+    if (p->pend != PEND_NONE) return !(looks_like_source(s, n) && (strip_pc_fields(s, n, &had), had));
+    if (n == 0 || looks_like_call(s, n)) return false; /* a call waits for its source line */
+    if (STARTS(s, n, "created by ") || looks_like_source(s, n)) return true;
+    /* "pkg.f(0xc000082ea0, ": a call whose arguments were cut. */
+    const char *open = memchr(s, '(', n);
+    if (open && open > s && !memchr(s, ' ', (size_t)(open - s)) && !memchr(s, '\t', (size_t)(open - s))) return true;
+    return looks_like_symbol(s, n) && memchr(s, '.', n);
+}
+
+/* A last line that is the start of a goroutine header. */
+static bool partial_header(const char *s, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        if (i > 0 && s[i - 1] != ' ' && s[i - 1] != '\t') continue;
+        size_t rest = n - i;
+        bool word = rest < 10 ? rest >= 2 && memcmp(s + i, "goroutine ", rest) == 0
+                              : memcmp(s + i, "goroutine ", 10) == 0 && (rest == 10 || (s[i + 10] >= '0' && s[i + 10] <= '9'));
+        if (word) return lprefix_plausible(s, i);
+    }
+    return false;
+}
+
+/* The last line came without a line end: a clipboard copy, or a cut. */
+static int final_line(gparser *p, const char *s, size_t n)
+{
+    if (n && s[n - 1] == '\r') n--;
+    if ((p->state == P_COUNTS && n) || (p->state == P_FRAMES && final_is_cut(p, s, n))) {
+        p->lineno++;
+        mark_cut(p, p->lineno);
+        return 0;
+    }
+    bool outside = p->state == P_OUTSIDE;
+    if (process_line(p, s, n) < 0) return -1;
+    if (outside && p->state == P_COUNTS) {
+        mark_cut(p, p->lineno); /* "N @ 0x.." and then nothing */
+    } else if (p->state == P_OUTSIDE && partial_header(s, n) && p->in_selected_dump && !p->model->truncated_line) {
+        p->model->truncated_line = p->lineno;
+        p->model->truncated_goroutine = 0;
+    }
+    return 0;
+}
+
+/* Ends the goroutine the input ended in. */
+static void finish_goroutine(gparser *p)
+{
+    if (p->state == P_FRAMES && p->pend != PEND_NONE && !close_nongo_frame(p)) {
+        if (pending_was_frame(p)) {
+            if (p->pend == PEND_CREATED) p->cur.parent_id = 0;
+            mark_cut(p, p->pend_lineno);
+        }
+        p->key.len = p->pend_key_len;
+        p->pend = PEND_NONE;
+    }
+    if (p->state == P_FRAMES && p->nframes == 0 && !p->pend_created_ok) mark_cut(p, p->lineno);
+    end_goroutine(p);
 }
 
 int gparser_finish(gparser *p)
 {
     if (p->error) return -1;
     if (p->carry.len) {
-        /* Go ends every line it prints; a dump cut inside a goroutine's
-         * last line would otherwise yield a wrong line number or name. */
-        if (p->state != P_OUTSIDE) {
-            p->lineno++;
-            if (!drop_truncated(p))
-                return fail(p, p->lineno, "input ends in the middle of a line inside goroutine %llu (truncated?)",
-                            (unsigned long long)p->cur.id);
-        } else if (process_line(p, p->carry.data, p->carry.len) < 0) {
-            return -1;
-        }
+        if (final_line(p, p->carry.data, p->carry.len) < 0) return -1;
         p->carry.len = 0;
     }
-    /* Cut after a function line, or right after the header. */
-    if (p->have_goroutine && p->pend != PEND_NONE && !close_nongo_frame(p) && pending_is_frame(p))
-        drop_truncated(p);
-    if (p->have_goroutine && p->state == P_FRAMES && p->nframes == 0) drop_truncated(p);
-    if (p->have_goroutine) {
-        if (p->pend != PEND_NONE && !close_nongo_frame(p) && unpaired_function(p, true) < 0) return -1;
-        if (p->have_goroutine && p->state == P_FRAMES && p->nframes == 0)
-            return fail(p, p->lineno, "input ends inside goroutine %llu, before its stack",
-                        (unsigned long long)p->cur.id);
-        end_goroutine(p);
-    }
+    if (p->have_goroutine) finish_goroutine(p);
+    flush_deferred(p);
     if (!p->seen_goroutine) {
         if (p->lineno == 0) return fail(p, 0, "empty input: no goroutine dump");
+        if (p->pending_signal_threads)
+            return fail(p, 0, "only the signal thread's stack (goroutine 0) in %llu lines: no goroutines", p->lineno);
         return fail(p, 0, "no goroutine dump found in %llu lines", p->lineno);
     }
     if (p->opt.dump > p->model->dumps)

@@ -4,8 +4,9 @@
  * Large regular files are parsed by two threads, one per half, split at a
  * goroutine boundary ("\n\ngoroutine "), and the two models joined.  The
  * split is only an optimisation: whenever the halves could disagree with a
- * sequential read (a second dump, a format change, any error, --dump), the
- * file is read again sequentially, so results and messages are the same. */
+ * sequential read (a second dump, a format change, any error, --dump, a
+ * goroutine id in both halves, goroutine 0 in the second), the file is read
+ * again sequentially, so results and messages are the same. */
 #include "gdump.h"
 #include "../collect/collect.h"
 #include "../util/buf.h"
@@ -86,6 +87,19 @@ static void *parse_half(void *arg)
     return NULL;
 }
 
+/* What the second half's parser read past, in the first half's terms:
+ * its line numbers start after the first half's lines. */
+static void join_notes(gmodel *dst, const gmodel *src, unsigned long long lines_before)
+{
+    dst->duplicates += src->duplicates;
+    dst->damaged += src->damaged;
+    if (!dst->damaged_line && src->damaged_line) dst->damaged_line = src->damaged_line + lines_before;
+    if (src->truncated_line) {
+        dst->truncated_line = src->truncated_line + lines_before;
+        dst->truncated_goroutine = src->truncated_goroutine;
+    }
+}
+
 /* Returns true when the two-thread read succeeded and m holds the result. */
 static bool read_parallel(const char *path, uint64_t size, const gparse_options *popt, gmodel *m)
 {
@@ -104,9 +118,11 @@ static bool read_parallel(const char *path, uint64_t size, const gparse_options 
     /* The second half must continue the first half's last dump. */
     bool ok = threaded && h[0].rc == COLLECT_OK && !h[0].model.truncated_line && h[1].rc == COLLECT_OK && h[1].model.dumps == 1 &&
               !gparser_new_dump_pending(h[0].parser) &&
-              h[0].model.format == GDUMP_TRACEBACK && h[1].model.format == GDUMP_TRACEBACK;
+              h[0].model.format == GDUMP_TRACEBACK && h[1].model.format == GDUMP_TRACEBACK &&
+              h[1].model.signal_threads == 0 && !gparser_ids_overlap(h[0].parser, h[1].parser);
     if (ok) {
         gmodel_absorb(&h[0].model, &h[1].model);
+        join_notes(&h[0].model, &h[1].model, gparser_lines(h[0].parser));
         gmodel_free(m);
         *m = h[0].model;
     } else {

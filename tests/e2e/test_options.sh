@@ -87,7 +87,15 @@ check "--dump past the end exits 2" eq "$RC" 2
 
 # Large files are read by two threads; the result must be the sequential
 # one (stdin is always read sequentially), with and without a second dump.
-for _ in $(seq 520); do cat "$D2"; done >"$TMP/big.txt"
+# Each copy of the dump gets its own goroutine ids (an id printed twice is
+# one goroutine).
+copies() { # N [first]: N copies of the dump, ids offset by copy number
+  local i
+  for ((i = ${2:-1}; i < ${2:-1} + $1; i++)); do
+    awk -v off=$((i * 1000000)) '/^goroutine [0-9]+ /{ $2 = $2 + off } { print }' "$D2"
+  done
+}
+copies 520 >"$TMP/big.txt"
 "$REEF" goroutines --json "$TMP/big.txt" | jq -S 'del(.source)' >"$TMP/par.json"
 "$REEF" goroutines --json - <"$TMP/big.txt" | jq -S 'del(.source)' >"$TMP/seq.json"
 check "parallel read = sequential read" eq "$(cmp -s "$TMP/par.json" "$TMP/seq.json" && echo same)" same
@@ -96,8 +104,7 @@ check "and it counted every copy" eq "$(jq .total "$TMP/par.json")" $((total * 5
 # after it (the second thread does, and reef reads again sequentially).
 for split in "250 303" "300 253"; do
   read -r before after <<<"$split"
-  { for _ in $(seq "$before"); do cat "$D2"; done; printf '\nSIGQUIT: quit\n\n'
-    for _ in $(seq "$after"); do cat "$D2"; done; } >"$TMP/big2.txt"
+  { copies "$before"; printf '\nSIGQUIT: quit\n\n'; copies "$after" 1000; } >"$TMP/big2.txt"
   "$REEF" goroutines --json "$TMP/big2.txt" | jq -S 'del(.source)' >"$TMP/par.json"
   "$REEF" goroutines --json - <"$TMP/big2.txt" | jq -S 'del(.source)' >"$TMP/seq.json"
   check "parallel = sequential with a dump boundary ($split)" eq "$(cmp -s "$TMP/par.json" "$TMP/seq.json" && echo same)" same
