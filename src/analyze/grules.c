@@ -65,6 +65,29 @@ static void add_group(const ggroup ***list, size_t *n, size_t *cap, const ggroup
     (*list)[(*n)++] = g;
 }
 
+/* Parked groups are sorted by package, then count, so a group's package
+ * is one range and a count in it a binary search away. */
+static const gmodel *parked_model;
+
+static const char *app_func(const gmodel *m, const ggroup *g)
+{
+    return gmodel_str(m, g->frames[ggroup_app_frame(m, g)].func);
+}
+
+static int cmp_pkg(const char *a, const char *b)
+{
+    size_t la = gfunc_pkg_len(a), lb = gfunc_pkg_len(b);
+    int c = strncmp(a, b, la < lb ? la : lb);
+    return c ? c : (la > lb) - (la < lb);
+}
+
+static int cmp_parked(const void *pa, const void *pb)
+{
+    const ggroup *a = *(const ggroup *const *)pa, *b = *(const ggroup *const *)pb;
+    int c = cmp_pkg(app_func(parked_model, a), app_func(parked_model, b));
+    return c ? c : (a->count > b->count) - (a->count < b->count);
+}
+
 void gfacts_collect(gfacts *f, const gmodel *m, uint64_t leak_min)
 {
     /* Sleepers and readers (debug=1 has no states to say so) are not
@@ -86,6 +109,11 @@ void gfacts_collect(gfacts *f, const gmodel *m, uint64_t leak_min)
         else if (g->count >= leak_min && ggroup_app_frame(m, g) >= 0 && gframe_find(m, g, not_parked, 2) < 0 &&
                  (!g->state || gstate_blocking(gmodel_str(m, g->state))))
             add_group(&f->parked, &f->nparked, &parked_cap, g);
+    }
+    if (f->nparked > 1) {
+        parked_model = m;
+        qsort(f->parked, f->nparked, sizeof *f->parked, cmp_parked);
+        parked_model = NULL;
     }
 }
 
@@ -403,25 +431,53 @@ static void s_per_connection(const gctx *c, buf *b)
  * created and ended together.  Positive evidence of a leak (many creators,
  * spread ids, abandoned sends) is weighed before this rule. */
 
+/* First index in [lo, hi) of the parked list whose package is not below
+ * fn's (by_count: whose package is fn's and count not below n). */
+static size_t parked_lower(const gctx *c, size_t lo, size_t hi, const char *fn, bool by_count, uint64_t n)
+{
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        const ggroup *h = c->facts->parked[mid];
+        int cmp = cmp_pkg(app_func(c->m, h), fn);
+        if (cmp < 0 || (cmp == 0 && by_count && h->count < n)) lo = mid + 1;
+        else hi = mid;
+    }
+    return lo;
+}
+
+/* A parked group of fn's package with count n, other than g and not fn. */
+static const ggroup *parked_with(const gctx *c, size_t lo, size_t hi, uint64_t n, const ggroup *not)
+{
+    const char *fn = gmodel_str(c->m, c->g->frames[c->app].func);
+    for (size_t i = parked_lower(c, lo, hi, fn, true, n); i < hi && c->facts->parked[i]->count == n; i++) {
+        const ggroup *h = c->facts->parked[i];
+        if (h != c->g && h != not && same_pkg(c->m, h, c->g)) return h;
+    }
+    return NULL;
+}
+
+#define PER_OBJECT_PAIRS_MAX 64 /* packages with more parked groups: equal counts only */
+
 static bool m_per_object(gctx *c)
 {
     const ggroup *g = c->g;
     const gfacts *f = c->facts;
-    if (g->count < c->opt->leak_min || (c->state && !gstate_blocking(c->state))) return false;
-    for (size_t i = 0; i < f->nparked; i++) {
+    if (g->count < c->opt->leak_min || (c->state && !gstate_blocking(c->state)) || !f->nparked) return false;
+    const char *fn = gmodel_str(c->m, g->frames[c->app].func);
+    size_t lo = parked_lower(c, 0, f->nparked, fn, false, 0), hi = lo;
+    while (hi < f->nparked && cmp_pkg(app_func(c->m, f->parked[hi]), fn) == 0) hi++;
+    if ((c->other = parked_with(c, lo, hi, g->count, NULL)) != NULL) return true;
+    if (hi - lo > PER_OBJECT_PAIRS_MAX) return false;
+    for (size_t i = lo; i < hi; i++) {
         const ggroup *h = f->parked[i];
         if (h == g || !same_pkg(c->m, h, g)) continue;
-        if (h->count == g->count) return (c->other = h) != NULL;
-        for (size_t k = i + 1; k < f->nparked; k++) {
-            const ggroup *j = f->parked[k];
-            if (j == g || !same_pkg(c->m, j, g)) continue;
-            if (h->count + j->count == g->count || g->count + h->count == j->count ||
-                g->count + j->count == h->count)
-                return (c->other = h) != NULL;
-        }
+        if ((h->count < g->count && parked_with(c, lo, hi, g->count - h->count, h)) ||
+            parked_with(c, lo, hi, g->count + h->count, h))
+            return (c->other = h) != NULL;
     }
     return false;
 }
+
 static void s_per_object(const gctx *c, buf *b)
 {
     uint64_t n = c->g->count;
