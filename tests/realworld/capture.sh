@@ -21,7 +21,8 @@
 # With --scan REEF DIR, also runs `REEF scan` (10 s window) against each
 # live state and keeps its text and JSON in DIR, for the report; reef's
 # output is never a capture's truth.  STATE defaults to all of:
-#   nats-idle nats-ok nats-slow proxy-idle proxy-ok proxy-hang etcd-idle etcd-ok
+#   nats-idle nats-ok nats-slow proxy-idle proxy-ok proxy-hang proxy-pool
+#   etcd-idle etcd-ok etcd-slow
 # Loopback only; every wait is bounded; everything started is stopped.
 set -euo pipefail
 
@@ -45,7 +46,7 @@ while [[ $# -gt 0 ]]; do
   esac
 done
 states=("$@")
-[[ ${#states[@]} -gt 0 ]] || states=(nats-idle nats-ok nats-slow proxy-idle proxy-ok proxy-hang etcd-idle etcd-ok)
+[[ ${#states[@]} -gt 0 ]] || states=(nats-idle nats-ok nats-slow proxy-idle proxy-ok proxy-hang proxy-pool etcd-idle etcd-ok etcd-slow)
 
 work=$(mktemp -d "${TMPDIR:-/tmp}/reef-realworld.XXXXXX")
 pids=()
@@ -267,7 +268,9 @@ nats_monitor() {
 # ---- Caddy (reverse proxy) --------------------------------------------
 # Proxy on 19080 (HTTP/1.1 and h2c), admin API (pprof, /metrics) on 12019,
 # the driver's backend on 19081.  No response_header_timeout: Caddy's
-# default, so a hung backend holds every request.
+# default, so a hung backend holds every request.  proxy-pool caps the
+# upstream connections at 10 (max_conns_per_host): the other requests wait
+# for one of them inside the proxy's transport.
 
 proxy_state() {
   local state=$1 dir pid
@@ -282,9 +285,15 @@ proxy_state() {
 	}
 }
 http://127.0.0.1:19080 {
-	reverse_proxy 127.0.0.1:19081
+	reverse_proxy 127.0.0.1:19081 {
+		transport http {
+			max_conns_per_host MAXCONNS
+		}
+	}
 }
 EOF
+  # 0 is Caddy's default: no cap.
+  sed -i "s/MAXCONNS/$([[ $state == proxy-pool ]] && echo 10 || echo 0)/" "$work/Caddyfile"
   listening 19080 12019
   start_server caddy env HOME="$work" XDG_DATA_HOME="$work/data" XDG_CONFIG_HOME="$work/config" \
     "$bin/caddy" run --config "$work/Caddyfile" --adapter caddyfile
@@ -294,12 +303,20 @@ EOF
     proxy-idle) printf 'client_connections\t0\n' >>"$dir/facts.tsv" ;;
     proxy-ok) start_load "$dir" proxy-ok -proxy http://127.0.0.1:19080 -backend 127.0.0.1:19081 -n 100 ;;
     proxy-hang) start_load "$dir" proxy-hang -proxy http://127.0.0.1:19080 -backend 127.0.0.1:19081 -n 100 ;;
+    proxy-pool)
+      printf 'max_conns_per_host\t10\n' >>"$dir/facts.tsv"
+      start_load "$dir" proxy-hang -proxy http://127.0.0.1:19080 -backend 127.0.0.1:19081 -n 100 -arrivals 10
+      ;;
   esac
   finish "$state" "$dir" http://127.0.0.1:12019 "$pid" http://127.0.0.1:12019/metrics
+  # Caddy's own count of requests its handlers have in flight.
+  printf 'caddy_requests_in_flight\t%s\n' "$(gzip -dc "$dir/metrics.txt.gz" |
+    awk '/^caddy_http_requests_in_flight\{/ { n += $NF } END { print n + 0 }')" >>"$dir/facts.tsv"
 }
 
 # ---- etcd (key-value store) ---------------------------------------------
 # Client URL 12379 (gateway, /metrics, --enable-pprof), peer 12380.
+# etcd-slow: watchers that stop reading while the watched key is written.
 
 etcd_state() {
   local state=$1 dir pid
@@ -315,8 +332,15 @@ etcd_state() {
   case $state in
     etcd-idle) printf 'watches\t0\n' >>"$dir/facts.tsv" ;;
     etcd-ok) start_load "$dir" etcd-ok -endpoint http://127.0.0.1:12379 -n 100 ;;
+    etcd-slow) start_load "$dir" etcd-slow -endpoint http://127.0.0.1:12379 -n 20 ;;
   esac
   finish "$state" "$dir" http://127.0.0.1:12379 "$pid" http://127.0.0.1:12379/metrics
+  # etcd's own counts of watch streams, watchers, and watchers fallen behind.
+  local m
+  for m in watch_stream_total watcher_total slow_watcher_total pending_events_total; do
+    printf 'etcd_%s\t%s\n' "$m" "$(gzip -dc "$dir/metrics.txt.gz" |
+      awk -v k="etcd_debugging_mvcc_$m" '$1 == k { print $2 }')" >>"$dir/facts.tsv"
+  done
 }
 
 build_servers

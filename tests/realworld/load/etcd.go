@@ -6,13 +6,19 @@ package main
 // a healthy etcd holds for every open watch.
 
 import (
+	"bufio"
 	"bytes"
+	"context"
 	"encoding/base64"
 	"encoding/json"
 	"flag"
 	"fmt"
+	"net"
 	"net/http"
+	"strconv"
+	"strings"
 	"sync/atomic"
+	"syscall"
 	"time"
 )
 
@@ -91,4 +97,86 @@ func etcdOK(args []string) error {
 	}
 	ready("watches", *n, "watch_connections", *n)
 	return nil
+}
+
+// etcdSlow: N watches on one key whose clients read the "created" answer
+// and then never read again (4 KiB receive buffers), and a put of -size
+// bytes to that key every 20 ms.  Each put is an event for every watch;
+// the gateway's writes to the clients block, its gRPC streams stop being
+// read, and etcd's watch streams fall behind: slow watchers, whose events
+// etcd keeps in memory.  Ready when etcd's own metric counts N slow
+// watchers.
+func etcdSlow(args []string) error {
+	var endpoint string
+	var size int
+	flag.CommandLine.StringVar(&endpoint, "endpoint", "http://127.0.0.1:2379", "etcd client URL")
+	flag.CommandLine.IntVar(&size, "size", 16<<10, "value bytes")
+	flag.CommandLine.Parse(args)
+	key := b64("rw/slow")
+	for i := 0; i < *n; i++ {
+		if err := etcdStalledWatch(endpoint, key); err != nil {
+			return err
+		}
+	}
+	c := &http.Client{Timeout: 10 * time.Second}
+	value := b64(strings.Repeat("v", size))
+	go func() {
+		for t := time.NewTicker(20 * time.Millisecond); ; <-t.C {
+			etcdPost(c, endpoint+"/v3/kv/put", map[string]string{"key": key, "value": value})
+		}
+	}()
+	if err := until(90*time.Second, fmt.Sprintf("%d slow watchers in etcd's metrics", *n), func() bool {
+		return etcdMetric(c, endpoint, "etcd_debugging_mvcc_slow_watcher_total") >= float64(*n)
+	}); err != nil {
+		return err
+	}
+	ready("watches", *n, "slow_watchers", *n, "watch_connections", *n, "value_bytes", size, "puts_per_second", 50)
+	return nil
+}
+
+// etcdStalledWatch opens a watch on its own connection with a 4 KiB
+// receive buffer, reads up to the "created" answer, and leaves the rest
+// of the response unread (the connection stays open until exit).
+func etcdStalledWatch(endpoint, key string) error {
+	d := net.Dialer{Timeout: 5 * time.Second, Control: func(_, _ string, rc syscall.RawConn) error {
+		var serr error
+		err := rc.Control(func(fd uintptr) {
+			serr = syscall.SetsockoptInt(int(fd), syscall.SOL_SOCKET, syscall.SO_RCVBUF, 4096)
+		})
+		if err != nil {
+			return err
+		}
+		return serr
+	}}
+	tr := &http.Transport{DialContext: func(ctx context.Context, network, addr string) (net.Conn, error) {
+		return d.DialContext(ctx, network, addr)
+	}}
+	b, _ := json.Marshal(map[string]any{"create_request": map[string]string{"key": key}})
+	resp, err := (&http.Client{Transport: tr}).Post(endpoint+"/v3/watch", "application/json", bytes.NewReader(b))
+	if err != nil {
+		return err
+	}
+	line, err := bufio.NewReader(resp.Body).ReadString('\n')
+	if err != nil || !strings.Contains(line, `"created":true`) {
+		return fmt.Errorf("watch: no created answer (%q, %v)", line, err)
+	}
+	return nil // resp.Body is held, unread, for the life of the process
+}
+
+// etcdMetric reads one unlabelled sample from etcd's /metrics (-1 if absent).
+func etcdMetric(c *http.Client, endpoint, name string) float64 {
+	resp, err := c.Get(endpoint + "/metrics")
+	if err != nil {
+		return -1
+	}
+	defer resp.Body.Close()
+	sc := bufio.NewScanner(resp.Body)
+	sc.Buffer(make([]byte, 64<<10), 1<<20)
+	for sc.Scan() {
+		if f := strings.Fields(sc.Text()); len(f) == 2 && f[0] == name {
+			v, _ := strconv.ParseFloat(f[1], 64)
+			return v
+		}
+	}
+	return -1
 }

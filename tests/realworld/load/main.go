@@ -41,6 +41,7 @@ var modes = map[string]mode{
 	"proxy-ok":   {"a backend that answers, N/2 HTTP/1.1 and N/2 h2c keep-alive clients through the proxy", proxyOK},
 	"proxy-hang": {"a backend that never answers, N requests through the proxy without a timeout", proxyHang},
 	"etcd-ok":    {"N open watches over etcd's gateway and a modest put/range load", etcdOK},
+	"etcd-slow":  {"N watches whose clients stop reading, and puts to the watched key", etcdSlow},
 	"replay":     {"serve a capture directory's dumps, heap and /metrics as pprof endpoints", replay},
 }
 

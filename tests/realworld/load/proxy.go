@@ -34,8 +34,14 @@ func serveBackend(addr string, h http.HandlerFunc) error {
 
 // proxyHang: the backend accepts every request and never answers; N
 // clients without a timeout send one request each through the proxy.
+// -arrivals K: the proxy lets only K through (a connection cap); the state
+// is reached when K have arrived, and the rest wait inside the proxy.
 func proxyHang(args []string) error {
+	arrivals := flag.CommandLine.Int("arrivals", 0, "requests expected at the backend (default -n)")
 	backend, proxy := proxyFlags(args)
+	if *arrivals == 0 {
+		*arrivals = *n
+	}
 	var arrived atomic.Int64
 	never := make(chan struct{})
 	err := serveBackend(backend, func(w http.ResponseWriter, r *http.Request) {
@@ -57,12 +63,15 @@ func proxyHang(args []string) error {
 			}
 		}(i)
 	}
-	if err := until(60*time.Second, fmt.Sprintf("%d requests at the backend", *n), func() bool {
-		return arrived.Load() >= int64(*n)
+	if err := until(60*time.Second, fmt.Sprintf("%d requests at the backend", *arrivals), func() bool {
+		return arrived.Load() >= int64(*arrivals)
 	}); err != nil {
 		return err
 	}
-	ready("hung_requests", *n, "client_connections", *n, "upstream_requests_in_flight", arrived.Load())
+	time.Sleep(time.Second) // no more should arrive: the cap holds
+	got := arrived.Load()
+	ready("hung_requests", *n, "client_connections", *n, "upstream_requests_in_flight", got,
+		"requests_held_in_proxy", int64(*n)-got)
 	return nil
 }
 
