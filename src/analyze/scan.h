@@ -63,6 +63,12 @@ uint64_t scan_wait_count(const gmodel *m, scan_wait kind);
  * app.func (file:line)" when a frame says what, else the innermost
  * application frame, else the function the goroutine was started in. */
 void scan_group_site(buf *b, const gmodel *m, const ggroup *g);
+/* How the goroutines whose innermost application frame is app_func wait
+ * ("chan send", "select", "sync.Cond.Wait", "IO wait", "running", ...), in
+ * the words of a debug=2 state, from the debug=2 dump or else the protobuf
+ * goroutine profile's runtime frames: the same answer from either.  False
+ * when neither has the site. */
+bool scan_site_wait(const scan_evidence *e, const char *app_func, char *out, size_t outlen);
 
 /* Rule functions, one per id, in checklist order. */
 void rule_goroutine_leak(const scan_evidence *e, const scan_config *cfg, report *r);

@@ -99,20 +99,6 @@ static const char *app_func(const gmodel *m, const ggroup *g)
     return f < 0 ? NULL : gmodel_str(m, g->frames[f].func);
 }
 
-/* How much the debug=1 groups whose innermost application frame is in func
- * grew from first to last.  (debug=1 keys lack creators and states, so a
- * debug=2 group is matched by where it waits.) */
-static uint64_t growth_at(const gmodel *first, const gmodel *last, const char *func)
-{
-    uint64_t grew = 0;
-    if (!first || !last || !func) return 0;
-    for (size_t k = 0; k < last->ngroups; k++) {
-        const char *f = app_func(last, &last->groups[k]);
-        if (f && strcmp(f, func) == 0) grew += grown_by(first, &last->groups[k]);
-    }
-    return grew;
-}
-
 static bool in_leak_profile(const gmodel *leaks, const char *func)
 {
     for (size_t i = 0; func && i < leaks->ngroups; i++) {
@@ -209,50 +195,8 @@ static uint64_t connections(const scan_evidence *e, const char **how)
         return (uint64_t)ls->proc.tcp_established;
     }
     *how = "goroutines reading from a connection";
-    return net_readers(e->full ? e->full : ls ? ls->goroutines : NULL);
-}
-
-/* A group that held still through the scan and has no more goroutines than
- * the process has connections is state kept per connection (a client's
- * write loop parked on a Cond, a stream's goroutine): it follows the
- * connections, it does not leak. */
-static bool per_connection(const scan_evidence *e, const gmodel *m, const ggroup *g, uint64_t grew)
-{
-    const char *how;
-    if (grew || e->nsamples < 2) return false;
-    uint64_t conns = connections(e, &how);
-    return conns > 0 && g->count <= conns && scan_wait_of(m, g) == SCAN_WAIT_APP;
-}
-
-static void classified_leaks(const scan_evidence *e, report *r, uint64_t *per_conn)
-{
-    const gmodel *m = e->full;
-    const gmodel *first = e->samples[0].goroutines, *last = evidence_last(e)->goroutines;
-    unsigned shown = 0;
-    for (size_t i = 0; i < m->ngroups && shown < 5; i++) {
-        const ggroup *g = &m->groups[i];
-        if (g->cls != GCLASS_LEAK || created_by_init(m, g)) continue;
-        if (e->leaks && in_leak_profile(e->leaks, app_func(m, g))) continue; /* reported from there */
-        if (scan_wait_of(m, g) != SCAN_WAIT_APP) continue; /* upstream-wait and the others say it */
-        uint64_t grew = growth_at(first, last, app_func(m, g));
-        if (per_connection(e, m, g, grew)) {
-            *per_conn += g->count;
-            continue;
-        }
-        severity sev = grew > 0 || g->count >= 1000 ? SEV_CRIT : SEV_WARN;
-        const char *state = g->state ? gmodel_str(m, g->state) : NULL;
-        buf b = {0};
-        scan_group_site(&b, m, g);
-        finding *f = report_finding(r, "goroutine-leak", sev, "%llu goroutine%s blocked in %s at %s",
-                                    (unsigned long long)g->count, g->count == 1 ? "" : "s", state ? state : "?",
-                                    buf_cstr(&b));
-        finding_evidence(f, "%s", g->reason);
-        if (grew) finding_evidence(f, "this stack grew by %llu during the scan", (unsigned long long)grew);
-        else finding_evidence(f, "this stack held still during the scan, with more goroutines than connections");
-        finding_advice(f, "%s  `reef goroutines %s` shows the stacks.", advice_for(state), e->url ? e->url : "URL");
-        buf_free(&b);
-        shown++;
-    }
+    /* The debug=1 sample, not the debug=2 dump: the same either way. */
+    return net_readers(ls ? ls->goroutines : NULL);
 }
 
 /* Goroutines of a sample that no known cause accounts for: the count less
@@ -280,6 +224,188 @@ static double s_connections(const scan_sample *s)
  * two): growth within this many per new connection follows the connections. */
 #define GOROUTINES_PER_CONNECTION 4
 
+/* ---- goroutine-leak by site: one verdict, whichever dump was taken ------
+ *
+ * A site is the goroutines whose innermost application frame is one
+ * function, summed over their stacks.  Its verdict rests only on what the
+ * debug=1 samples and either the debug=2 dump or the protobuf profile both
+ * have: the count at every sample, how it waits, the connections.  So a
+ * group is judged the same below and above --full-cap; the debug=2 dump
+ * adds creators and wait times to the evidence, never to the verdict. */
+
+#define SITE_MIN 10          /* a site this small is not judged */
+#define SITE_MANY 1000       /* held still, this many is a finding anyway */
+#define MAX_SITES 256
+
+typedef struct leak_site {
+    const char *func;         /* innermost application function (last sample's model) */
+    const ggroup *biggest;    /* its largest group in the last sample */
+    double count[SCAN_MAX_SAMPLES];
+    uint64_t now;             /* goroutines at the last sample */
+    char wait[48];            /* "chan send", ...; "" when unknown */
+    bool grows;               /* sustained growth, not following connections */
+    uint64_t conns;           /* connections at the last sample */
+} leak_site;
+
+static bool wait_is(const leak_site *s, const char *const *kinds)
+{
+    for (; *kinds; kinds++)
+        if (strcmp(s->wait, *kinds) == 0) return true;
+    return false;
+}
+
+/* Parked on a partner that may never come.  (Locks are lock-pileup's; I/O
+ * and sleeps end by themselves.) */
+static const char *const partner_waits[] = {"chan send", "chan receive", "select", "sync.Cond.Wait",
+                                            "sync.WaitGroup.Wait", NULL};
+static const char *const other_rules_waits[] = {"sync.Mutex.Lock", "sync.RWMutex.Lock", "sync.RWMutex.RLock",
+                                                "semacquire", "IO wait", NULL};
+
+static bool v_grows(const leak_site *s) { return s->grows && !wait_is(s, other_rules_waits); }
+static bool v_send(const leak_site *s)
+{
+    return !s->grows && strcmp(s->wait, "chan send") == 0 && s->now >= SITE_MIN && s->now > s->conns;
+}
+static bool v_many(const leak_site *s) { return !s->grows && wait_is(s, partner_waits) && s->now >= SITE_MANY && s->now > s->conns; }
+
+static severity sev_crit(const leak_site *s) { (void)s; return SEV_CRIT; }
+static severity sev_send(const leak_site *s) { return s->now >= SITE_MANY ? SEV_CRIT : SEV_WARN; }
+static severity sev_warn(const leak_site *s) { (void)s; return SEV_WARN; }
+
+/* The verdicts, tried in order; the first that holds is the site's. */
+static const struct leak_verdict {
+    const char *name;
+    bool (*holds)(const leak_site *s);
+    severity (*sev)(const leak_site *s);
+    const char *why;
+} leak_verdicts[] = {
+    {"grows", v_grows, sev_crit,
+     "this site grew in a sustained way through the scan, and faster than the connections: goroutines are "
+     "started here and do not end"},
+    {"abandoned-send", v_send, sev_send,
+     "more goroutines wait to send here than the process has connections: each waits for a receiver that has "
+     "left (a pool waits to receive work, not to send it); no sustained growth in the window"},
+    {"many-parked", v_many, sev_warn,
+     "1000 or more goroutines parked on a partner at one site, more than the process has connections; no "
+     "sustained growth in the window"},
+};
+
+static double site_count(const gmodel *m, const char *func)
+{
+    if (!m) return NAN;
+    uint64_t n = 0;
+    for (size_t i = 0; i < m->ngroups; i++) {
+        const ggroup *g = &m->groups[i];
+        const char *f = app_func(m, g);
+        if (f && strcmp(f, func) == 0 && scan_wait_of(m, g) == SCAN_WAIT_APP) n += g->count;
+    }
+    return (double)n;
+}
+
+/* The sites of the last sample with SITE_MIN goroutines or more. */
+static size_t collect_sites(const scan_evidence *e, leak_site *sites)
+{
+    const gmodel *m = evidence_last(e)->goroutines;
+    size_t n = 0;
+    for (size_t i = 0; m && i < m->ngroups; i++) {
+        const ggroup *g = &m->groups[i];
+        const char *f = app_func(m, g);
+        if (!f || scan_wait_of(m, g) != SCAN_WAIT_APP) continue;
+        size_t k = 0;
+        while (k < n && strcmp(sites[k].func, f) != 0) k++;
+        if (k == n) {
+            if (n == MAX_SITES) continue;
+            memset(&sites[n], 0, sizeof sites[n]);
+            sites[n++].func = f;
+        }
+        sites[k].now += g->count;
+        if (!sites[k].biggest || g->count > sites[k].biggest->count) sites[k].biggest = g;
+    }
+    size_t kept = 0;
+    for (size_t k = 0; k < n; k++)
+        if (sites[k].now >= SITE_MIN) sites[kept++] = sites[k];
+    return kept;
+}
+
+static void judge_site(const scan_evidence *e, const double *conns, leak_site *s)
+{
+    for (size_t i = 0; i < e->nsamples; i++) s->count[i] = site_count(e->samples[i].goroutines, s->func);
+    double first, last, c0, c1;
+    bool grows = scan_grows(s->count, e->nsamples, SITE_MIN, 0.1) && scan_ends(s->count, e->nsamples, &first, &last);
+    bool with_conns = grows && scan_ends(conns, e->nsamples, &c0, &c1) && c1 > c0 &&
+                      last - first <= GOROUTINES_PER_CONNECTION * (c1 - c0);
+    s->grows = grows && !with_conns;
+    if (!scan_site_wait(e, s->func, s->wait, sizeof s->wait)) s->wait[0] = '\0';
+}
+
+/* What the debug=2 dump adds, or what its absence hides. */
+static void site_dump_evidence(const scan_evidence *e, const leak_site *s, finding *f)
+{
+    const gmodel *m = e->full;
+    const ggroup *best = NULL;
+    for (size_t i = 0; m && i < m->ngroups; i++) {
+        const char *fn = app_func(m, &m->groups[i]);
+        if (fn && strcmp(fn, s->func) == 0 && (!best || m->groups[i].count > best->count)) best = &m->groups[i];
+    }
+    if (best && best->reason) {
+        finding_evidence(f, "debug=2 dump: %s", best->reason);
+        return;
+    }
+    finding_evidence(f, "%s; the wait is read from the protobuf goroutine profile's runtime frames; creators, "
+                        "goroutine ids and wait times are in no debug=1 profile, and the verdict does not rest on them",
+                     e->full_missing ? e->full_missing : "no debug=2 dump");
+}
+
+static void site_finding(const scan_evidence *e, const leak_site *s, const struct leak_verdict *v, report *r)
+{
+    const gmodel *m = evidence_last(e)->goroutines;
+    buf b = {0};
+    scan_group_site(&b, m, s->biggest);
+    finding *f = report_finding(r, "goroutine-leak", v->sev(s), "%llu goroutine%s blocked in %s at %s",
+                                (unsigned long long)s->now, s->now == 1 ? "" : "s", s->wait[0] ? s->wait : "an unknown wait",
+                                buf_cstr(&b));
+    char series[256];
+    finding_evidence(f, "%s (verdict %s)", v->why, v->name);
+    finding_evidence(f, "goroutines at this site per sample: %s; connections %llu",
+                     scan_fmt_series(series, sizeof series, s->count, e->nsamples, NULL), (unsigned long long)s->conns);
+    if (!s->wait[0]) finding_evidence(f, "neither the debug=2 dump nor the protobuf profile could say how it waits");
+    site_dump_evidence(e, s, f);
+    finding_value_add(f, "site_goroutines", s->count, e->nsamples);
+    finding_advice(f, "%s  `reef goroutines %s` shows the stacks.", advice_for(s->wait), e->url ? e->url : "URL");
+    buf_free(&b);
+}
+
+/* Judges every site; sites held still with no more goroutines than
+ * connections are per-connection state (a client's write loop parked on a
+ * Cond), counted in *per_conn for the note. */
+static void site_leaks(const scan_evidence *e, report *r, uint64_t *per_conn)
+{
+    leak_site *sites = xcalloc(MAX_SITES, sizeof *sites);
+    double conns[SCAN_MAX_SAMPLES];
+    scan_series(e, s_connections, conns);
+    const char *how;
+    uint64_t c = connections(e, &how);
+    size_t n = collect_sites(e, sites);
+    unsigned shown = 0;
+    for (size_t k = 0; k < n && shown < 5; k++) {
+        leak_site *s = &sites[k];
+        if (e->leaks && in_leak_profile(e->leaks, s->func)) continue; /* reported from there */
+        s->conns = c;
+        judge_site(e, conns, s);
+        const struct leak_verdict *v = NULL;
+        for (size_t i = 0; !v && i < sizeof leak_verdicts / sizeof *leak_verdicts; i++)
+            if (leak_verdicts[i].holds(s)) v = &leak_verdicts[i];
+        if (v) {
+            site_finding(e, s, v, r);
+            shown++;
+        } else if (!s->grows && wait_is(s, partner_waits) && c > 0 && s->now <= c && e->nsamples >= 2) {
+            *per_conn += s->now;
+        }
+    }
+    free(sites);
+}
+
+
 void rule_goroutine_leak(const scan_evidence *e, const scan_config *cfg, report *r)
 {
     (void)cfg;
@@ -293,7 +419,7 @@ void rule_goroutine_leak(const scan_evidence *e, const scan_config *cfg, report 
     scan_series(e, s_unexplained, u);
     uint64_t per_conn = 0;
     if (e->leaks) leak_profile_findings(e, r);
-    if (e->full) classified_leaks(e, r, &per_conn);
+    if (e->nsamples && evidence_last(e)->goroutines) site_leaks(e, r, &per_conn);
     double first, last, c[SCAN_MAX_SAMPLES], c0, c1;
     char s[256], rate[64];
     scan_series(e, s_connections, c);
@@ -320,7 +446,8 @@ void rule_goroutine_leak(const scan_evidence *e, const scan_config *cfg, report 
         scan_fmt_rate(rate, sizeof rate, v, e, NULL);
         if (*rate) buf_printf(&note, " (%s)", rate);
     }
-    if (e->full) buf_puts(&note, "; debug=2 dump classified");
+    if (e->full) buf_puts(&note, "; debug=2 dump read");
+    else if (e->waits) buf_puts(&note, "; waits from the protobuf profile (no debug=2 dump)");
     if (per_conn) buf_printf(&note, "; %llu parked per connection, held still", (unsigned long long)per_conn);
     if (with_conns)
         buf_printf(&note, "; the growth follows connections (%.0f → %.0f): per-connection goroutines, not a leak", c0, c1);

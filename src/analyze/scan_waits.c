@@ -59,11 +59,15 @@ static const struct telling *telling_at(const gmodel *m, const ggroup *g, int *f
 
 scan_wait scan_wait_of(const gmodel *m, const ggroup *g)
 {
-    /* The classifier's classes, where it gives them, agree with the table. */
+    /* The table first: it tells a request from its connection's loops,
+     * which the classifier's upstream-wait class puts together.  The
+     * classes count where no frame of the table is on the stack (other
+     * clients, other transports). */
+    const struct telling *t = telling_at(m, g, NULL);
+    if (t) return t->kind;
     if (g->cls == GCLASS_UPSTREAM_WAIT) return SCAN_WAIT_UPSTREAM;
     if (g->cls == GCLASS_NET_WRITE) return SCAN_WAIT_NET_WRITE;
-    const struct telling *t = telling_at(m, g, NULL);
-    return t ? t->kind : SCAN_WAIT_APP;
+    return SCAN_WAIT_APP;
 }
 
 uint64_t scan_wait_count(const gmodel *m, scan_wait kind)
@@ -223,4 +227,98 @@ void rule_upstream_wait(const scan_evidence *e, const scan_config *cfg, report *
                           "deadline.  Give the http.Client a Timeout (or each request a context deadline); for "
                           "httputil.ReverseProxy, set the Transport's ResponseHeaderTimeout.  Each waiting request "
                           "holds a goroutine and a connection until the upstream answers.");
+}
+
+/* ---- how a site waits, the same from either dump -------------------------- */
+
+/* The runtime frames that park a goroutine, as the protobuf goroutine
+ * profile shows them (debug=1 hides them), with the state a debug=2 dump
+ * prints for the same wait.  The innermost one on a stack wins. */
+static const struct {
+    const char *func;
+    const char *state;
+} parks[] = {
+    {"runtime.chansend", "chan send"},
+    {"runtime.chanrecv", "chan receive"},
+    {"runtime.selectgo", "select"},
+    {"runtime.block", "select"},
+    {"sync.runtime_notifyListWait", "sync.Cond.Wait"},
+    {"sync.runtime_SemacquireWaitGroup", "sync.WaitGroup.Wait"},
+    {"sync.runtime_SemacquireMutex", "sync.Mutex.Lock"},
+    {"sync.runtime_SemacquireRWMutexR", "sync.RWMutex.RLock"},
+    {"sync.runtime_SemacquireRWMutex", "sync.RWMutex.Lock"},
+    {"sync.runtime_Semacquire", "semacquire"},
+    {"internal/poll.runtime_pollWait", "IO wait"},
+    {"time.Sleep", "sleep"},
+};
+
+/* A debug=2 state without what only that dump says: "chan send (nil
+ * chan)" and "select (no cases)" wait the same way as their plain forms
+ * in the protobuf profile. */
+static void plain_state(const char *state, char *out, size_t outlen)
+{
+    snprintf(out, outlen, "%.*s", (int)strcspn(state, "(,"), state);
+    size_t n = strlen(out);
+    while (n && out[n - 1] == ' ') out[--n] = '\0';
+}
+
+static bool kind_from_dump(const gmodel *m, const char *app_func, char *out, size_t outlen)
+{
+    const ggroup *best = NULL;
+    for (size_t i = 0; i < m->ngroups; i++) {
+        const ggroup *g = &m->groups[i];
+        int a = ggroup_app_frame(m, g);
+        if (a < 0 || !g->state || strcmp(gmodel_str(m, g->frames[a].func), app_func) != 0) continue;
+        if (!best || g->count > best->count) best = g;
+    }
+    if (!best) return false;
+    plain_state(gmodel_str(m, best->state), out, outlen);
+    return true;
+}
+
+/* The innermost application function of a profile sample, and the state
+ * its park frame stands for ("running" when no park frame is on it). */
+static const char *sample_site(const profile *p, const psample *s, const char **state)
+{
+    const char *app = NULL;
+    *state = NULL;
+    const unsigned char *cur = pstack_begin(p, s);
+    for (uint32_t i = 0; i < s->nlocs && !app; i++) {
+        const plocation *loc = &p->locations[pstack_next(&cur)];
+        for (uint32_t j = 0; j < loc->nlines && !app; j++) {
+            uint32_t fi = p->lines[loc->first_line + j].func;
+            if (fi == UINT32_MAX) continue;
+            const char *f = profile_str(p, p->functions[fi].name);
+            for (size_t k = 0; !*state && k < sizeof parks / sizeof *parks; k++)
+                if (strcmp(f, parks[k].func) == 0) *state = parks[k].state;
+            if (!gfunc_is_std(f)) app = f;
+        }
+    }
+    if (!*state) *state = "running";
+    return app;
+}
+
+static bool kind_from_profile(const profile *p, const char *app_func, char *out, size_t outlen)
+{
+    const char *best = NULL;
+    int64_t most = 0;
+    for (size_t i = 0; i < p->nsamples; i++) {
+        const psample *s = &p->samples[i];
+        const char *state, *app = sample_site(p, s, &state);
+        int64_t n = s->nvalues ? psample_value(p, s, 0) : 0;
+        if (app && strcmp(app, app_func) == 0 && n > most) {
+            most = n;
+            best = state;
+        }
+    }
+    if (!best) return false;
+    snprintf(out, outlen, "%s", best);
+    return true;
+}
+
+bool scan_site_wait(const scan_evidence *e, const char *app_func, char *out, size_t outlen)
+{
+    if (e->full) return kind_from_dump(e->full, app_func, out, outlen);
+    if (e->waits) return kind_from_profile(e->waits, app_func, out, outlen);
+    return false;
 }

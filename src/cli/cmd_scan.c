@@ -215,6 +215,27 @@ static int add_token(options *o)
     return EXIT_OK;
 }
 
+/* The second endpoints of the expectations, each with the metric names
+ * read from it (pointing into the expectations). */
+typedef struct source_specs {
+    scan_source_spec spec[EXPECT_MAX_SOURCES];
+    const char **names;       /* one block: EXPECT_MAX_SOURCES rows of x->n */
+} source_specs;
+
+static void source_specs_make(const expectations *x, source_specs *sp)
+{
+    memset(sp, 0, sizeof *sp);
+    if (!x->nsources) return;
+    sp->names = xcalloc(x->nsources * (x->n ? x->n : 1), sizeof *sp->names);
+    for (size_t i = 0; i < x->nsources; i++) {
+        const char **row = sp->names + i * (x->n ? x->n : 1);
+        for (size_t k = 0; k < x->n; k++)
+            if (x->items[k].kind == EXPECT_METRIC && x->items[k].source == (int)i) row[sp->spec[i].nnames++] = x->items[k].subject;
+        sp->spec[i].url = x->sources[i].url;
+        sp->spec[i].names = row;
+    }
+}
+
 static int run(int argc, char **argv)
 {
     options o;
@@ -232,6 +253,10 @@ static int run(int argc, char **argv)
         return rc;
     }
     o.scan.http = &o.net.http;
+    source_specs specs;
+    source_specs_make(&cfg.expect, &specs);
+    o.scan.sources = specs.spec;
+    o.scan.nsources = cfg.expect.nsources;
     if (!o.quiet && isatty(STDERR_FILENO)) o.scan.progress = stderr;
 
     scan_evidence e;
@@ -251,6 +276,7 @@ static int run(int argc, char **argv)
         cli_error(rc, "%s", message);
     }
     free(message);
+    free(specs.names);
     evidence_free(&e);
     expectations_free(&cfg.expect);
     cli_http_free(&o.net);

@@ -168,6 +168,7 @@ static void keep_metric(void *ctx, const char *name, size_t name_len, const char
     m->name = xstrndup(name, name_len);
     m->labels = xstrndup(labels, labels_len);
     m->value = value;
+    m->sample = (unsigned)e->nsamples + 1;
 }
 
 static void clear_metrics(scan_evidence *e)
@@ -272,6 +273,82 @@ static void probe_endpoints(collector *c)
     progress(c, "pprof: %s", e->has_pprof ? "yes" : e->pprof_missing);
 }
 
+/* ---- second endpoints ("source NAME URL" of the expectations) ----------- */
+
+typedef struct source_ctx {
+    scan_source *src;
+    const scan_source_spec *spec;
+    unsigned sample;
+} source_ctx;
+
+static void keep_source_metric(void *ctx, const char *name, size_t name_len, const char *labels, size_t labels_len,
+                               double value)
+{
+    source_ctx *x = ctx;
+    x->src->read++;
+    bool wanted = false;
+    for (size_t i = 0; !wanted && i < x->spec->nnames; i++)
+        wanted = strlen(x->spec->names[i]) == name_len && memcmp(x->spec->names[i], name, name_len) == 0;
+    if (!wanted) return;
+    scan_source *s = x->src;
+    s->metrics = xrealloc(s->metrics, (s->nmetrics + 1) * sizeof *s->metrics);
+    metric_sample *m = &s->metrics[s->nmetrics++];
+    m->name = xstrndup(name, name_len);
+    m->labels = xstrndup(labels, labels_len);
+    m->value = value;
+    m->sample = x->sample;
+}
+
+/* A body is JSON (nats-server's /varz, expvar) when it starts with '{',
+ * else Prometheus text.  Returns 0, or -1 with err->msg set. */
+static int parse_source(const buf *b, const char *url, source_ctx *x, collect_error *err)
+{
+    const char *d = b->data ? b->data : "";
+    size_t i = 0;
+    while (i < b->len && (d[i] == ' ' || d[i] == '\t' || d[i] == '\r' || d[i] == '\n')) i++;
+    if (i < b->len && d[i] == '{') {
+        gostats scratch;
+        gostats_init(&scratch);
+        return expvar_parse(d, b->len, url, &scratch, keep_source_metric, x, err->msg, sizeof err->msg) ? -1 : 0;
+    }
+    promparser *p = promparser_new(url, keep_source_metric, x);
+    int rc = promparser_feed(p, d, b->len) || promparser_finish(p) ? -1 : 0;
+    if (rc) snprintf(err->msg, sizeof err->msg, "%s", promparser_error(p));
+    promparser_free(p);
+    return rc;
+}
+
+/* Reads every source not given up on, for sample number `sample`.  A
+ * source that fails once (down, slow, 429/5xx, too large, unreadable) is
+ * not asked again: what it gave so far stays. */
+static void read_sources(collector *c, unsigned sample)
+{
+    for (size_t i = 0; i < c->e->nsources; i++) {
+        scan_source *src = &c->e->sources[i];
+        if (src->missing) continue;
+        buf b = {0};
+        collect_error err;
+        source_ctx x = {src, &c->o->sources[i], sample};
+        size_t kept = src->nmetrics;
+        src->read = 0;
+        int rc = fetch(c, src->url, METRICS_MAX_BYTES, &b, &err);
+        if (rc == COLLECT_OK && parse_source(&b, src->url, &x, &err) == 0) {
+            src->scraped++;
+        } else {
+            /* A body that failed half-way must not count as a sample. */
+            for (size_t k = kept; k < src->nmetrics; k++) {
+                free(src->metrics[k].name);
+                free(src->metrics[k].labels);
+            }
+            src->nmetrics = kept;
+            src->missing = xstrdup(err.msg[0] ? err.msg : "unreadable");
+            src->missing_at = sample;
+            progress(c, "giving up on %s: %s", src->url, src->missing);
+        }
+        buf_free(&b);
+    }
+}
+
 /* ---- one sample --------------------------------------------------------- */
 
 static gmodel *read_goroutines(collector *c, int debug, bool leak, char **why)
@@ -298,9 +375,9 @@ static gmodel *read_goroutines(collector *c, int debug, bool leak, char **why)
     return m;
 }
 
-static profile *read_heap(collector *c, char **why)
+static profile *read_profile(collector *c, const char *name, char **why)
 {
-    char *url = collect_endpoint(c->e->url, "heap");
+    char *url = collect_endpoint(c->e->url, name);
     profile *p = xmalloc(sizeof *p);
     profile_init(p);
     pparse_options po = {.input_name = url, .max_size = (size_t)256 << 20};
@@ -391,9 +468,10 @@ static void take_sample(collector *c, size_t i, bool last)
         }
     }
     if (e->url) sample_stats(c, s, last);
+    read_sources(c, (unsigned)i + 1);
     if (e->url && e->has_pprof && (i == 0 || last) && !c->heap_down) {
         profile **slot = i == 0 ? &e->heap_first : &e->heap_last;
-        *slot = read_heap(c, &e->heap_missing);
+        *slot = read_profile(c, "heap", &e->heap_missing);
         if (!*slot) c->heap_down = true;
     }
     if (e->pid) {
@@ -437,6 +515,17 @@ static void one_off_captures(collector *c)
         free(e->full_missing);
         e->full_missing = NULL;
         e->full = read_goroutines(c, 2, false, &e->full_missing);
+    }
+    /* Without the dump, what each stack waits on comes from the protobuf
+     * goroutine profile: the same stop-the-world copy as debug=1, but with
+     * the runtime frames (runtime.chansend1, sync.runtime_notifyListWait)
+     * that debug=1 hides.  So the leak verdict has the same evidence either
+     * way (see rule_goroutine_leak). */
+    if (!e->full && !c->goroutine_down) {
+        char *why = NULL;
+        progress(c, "goroutine profile (protobuf) for wait kinds");
+        e->waits = read_profile(c, "goroutine", &why);
+        free(why);
     }
     if (e->has_leak_profile) {
         progress(c, "goroutineleak profile");
@@ -557,6 +646,7 @@ int scan_collect(const scan_options *opt, scan_evidence *e, char **message)
     if (o.budget <= 0) o.budget = o.window + 60;
     collector c = {.o = &o, .e = e, .t0 = now_seconds()};
     e->started = time(NULL);
+    for (size_t i = 0; i < o.nsources && i < SCAN_MAX_SOURCES; i++) e->sources[e->nsources++].url = xstrdup(o.sources[i].url);
 
     int rc = start(&c, message);
     if (rc) return rc;

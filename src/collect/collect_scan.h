@@ -18,6 +18,14 @@
 
 #include <stdio.h>
 
+/* A second endpoint to read at every sample (see scan_source): only the
+ * numbers named in names are kept. */
+typedef struct scan_source_spec {
+    const char *url;
+    const char *const *names;
+    size_t nnames;
+} scan_source_spec;
+
 typedef struct scan_options {
     const char *url;          /* base URL, or NULL */
     int pid;                  /* 0 for none */
@@ -29,6 +37,8 @@ typedef struct scan_options {
     const char *proc_root;    /* NULL: /proc */
     const char *sysfs_root;   /* NULL: the machine's cgroup mounts */
     FILE *progress;           /* a line per step, or NULL */
+    const scan_source_spec *sources; /* at most SCAN_MAX_SOURCES */
+    size_t nsources;
 } scan_options;
 
 #define SCAN_DEFAULT_WINDOW 10.0

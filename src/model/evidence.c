@@ -20,6 +20,15 @@ static void free_profile(profile *p)
     free(p);
 }
 
+static void free_metrics(metric_sample *m, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        free(m[i].name);
+        free(m[i].labels);
+    }
+    free(m);
+}
+
 void evidence_free(scan_evidence *e)
 {
     free(e->url);
@@ -29,6 +38,7 @@ void evidence_free(scan_evidence *e)
     free_gmodel(e->full);
     free(e->full_missing);
     free_gmodel(e->leaks);
+    free_profile(e->waits);
     free_profile(e->heap_first);
     free_profile(e->heap_last);
     free(e->heap_missing);
@@ -38,11 +48,12 @@ void evidence_free(scan_evidence *e)
     }
     free(e->build_missing);
     free(e->go_version);
-    for (size_t i = 0; i < e->nmetrics; i++) {
-        free(e->metrics[i].name);
-        free(e->metrics[i].labels);
+    free_metrics(e->metrics, e->nmetrics);
+    for (size_t i = 0; i < e->nsources; i++) {
+        free(e->sources[i].url);
+        free_metrics(e->sources[i].metrics, e->sources[i].nmetrics);
+        free(e->sources[i].missing);
     }
-    free(e->metrics);
     memset(e, 0, sizeof *e);
 }
 

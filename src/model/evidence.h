@@ -38,7 +38,22 @@ typedef struct metric_sample {
     char *name;
     char *labels;             /* as written between the braces, "" if none */
     double value;
+    unsigned sample;          /* the scan sample it was read at, from 1 */
 } metric_sample;
+
+/* A second endpoint the expectations read ("source NAME URL" in the
+ * --expect file): a broker's monitoring port, another /metrics.  Read at
+ * every sample with the same capped, never-retried requests as the rest. */
+#define SCAN_MAX_SOURCES 8
+typedef struct scan_source {
+    char *url;
+    metric_sample *metrics;   /* the numbers expectations ask for, every sample's */
+    size_t nmetrics;
+    size_t read;              /* numbers in the last body read, kept or not */
+    unsigned scraped;         /* samples at which it was read */
+    char *missing;            /* why it was given up on, or NULL */
+    unsigned missing_at;      /* the sample that failed, from 1 */
+} scan_source;
 
 typedef struct scan_evidence {
     /* target */
@@ -59,6 +74,8 @@ typedef struct scan_evidence {
 
     gmodel *full;             /* one debug=2 dump, or NULL */
     char *full_missing;
+    profile *waits;           /* goroutine (protobuf) when there is no debug=2 dump: its
+                               * runtime frames say what each stack waits on */
     gmodel *leaks;            /* goroutineleak?debug=1, or NULL */
     profile *heap_first, *heap_last; /* heap profiles at the first and last sample */
     char *heap_missing;
@@ -69,6 +86,8 @@ typedef struct scan_evidence {
 
     metric_sample *metrics;   /* the last scrape of /metrics or /debug/vars */
     size_t nmetrics;
+    scan_source sources[SCAN_MAX_SOURCES];
+    size_t nsources;
 
     unsigned requests;        /* HTTP requests made to the service */
     double seconds;           /* the scan's own duration */

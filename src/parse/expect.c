@@ -123,10 +123,32 @@ static bool parse_goroutine(cursor *c, expectation *x, char *err, size_t errlen,
     return severity_word(c, x, err, errlen, name);
 }
 
-static bool parse_metric(cursor *c, expectation *x, char *err, size_t errlen, const char *name)
+/* The source a "from NAME" names: declared on an earlier line. */
+static bool from_source(cursor *c, const expectations *xs, expectation *x, char *err, size_t errlen, const char *name)
+{
+    x->source = -1;
+    cursor look = *c;
+    size_t n = word(&look);
+    if (n != 4 || memcmp(look.p - 4, "from", 4) != 0) return true;
+    *c = look;
+    n = word(c);
+    if (n == 0) return fail(err, errlen, name, x->line, "expected a source name after 'from'");
+    for (size_t i = 0; i < xs->nsources; i++)
+        if (strlen(xs->sources[i].name) == n && memcmp(xs->sources[i].name, c->p - n, n) == 0) {
+            x->source = (int)i;
+            return true;
+        }
+    char what[160];
+    snprintf(what, sizeof what, "unknown source '%.*s': declare it above with 'source %.*s URL'", (int)(n > 40 ? 40 : n),
+             c->p - n, (int)(n > 40 ? 40 : n), c->p - n);
+    return fail(err, errlen, name, x->line, what);
+}
+
+static bool parse_metric(cursor *c, const expectations *xs, expectation *x, char *err, size_t errlen, const char *name)
 {
     x->kind = EXPECT_METRIC;
-    /* A Prometheus name: [a-zA-Z_:][a-zA-Z0-9_:]*, so "q<=5" splits. */
+    /* A Prometheus name: [a-zA-Z_:][a-zA-Z0-9_:]*, so "q<=5" splits; dots
+     * for JSON members one level down ("cluster.urls"). */
     skip_space(c);
     const char *start = c->p;
     while (c->p < c->end && (isalnum((unsigned char)*c->p) || *c->p == '_' || *c->p == ':' || *c->p == '.')) c->p++;
@@ -136,19 +158,60 @@ static bool parse_metric(cursor *c, expectation *x, char *err, size_t errlen, co
     if (!labels(c, x, err, errlen, name)) return false;
     if (!op(c, x->op)) return fail(err, errlen, name, x->line, "expected <, <=, >, >=, == or != after the metric");
     if (!number(c, &x->bound)) return fail(err, errlen, name, x->line, "expected a number after the operator");
+    if (!from_source(c, xs, x, err, errlen, name)) return false;
     return severity_word(c, x, err, errlen, name);
+}
+
+static bool source_name_ok(const char *s, size_t n)
+{
+    if (n == 0 || n > 40) return false;
+    for (size_t i = 0; i < n; i++)
+        if (!isalnum((unsigned char)s[i]) && s[i] != '_' && s[i] != '-') return false;
+    return true;
+}
+
+static bool url_ok(const char *s, size_t n)
+{
+    size_t scheme = n > 7 && memcmp(s, "http://", 7) == 0 ? 7 : n > 8 && memcmp(s, "https://", 8) == 0 ? 8 : 0;
+    return scheme && n < 1024 && s[scheme] != '/';
+}
+
+/* source NAME URL */
+static bool parse_source(cursor *c, unsigned line, expectations *xs, char *err, size_t errlen, const char *name)
+{
+    if (xs->nsources == EXPECT_MAX_SOURCES) return fail(err, errlen, name, line, "more than 8 sources");
+    size_t n = word(c);
+    const char *s = c->p - n;
+    if (!source_name_ok(s, n))
+        return fail(err, errlen, name, line, "expected a source name (letters, digits, '_' or '-', at most 40) after 'source'");
+    for (size_t i = 0; i < xs->nsources; i++)
+        if (strlen(xs->sources[i].name) == n && memcmp(xs->sources[i].name, s, n) == 0) {
+            char what[96];
+            snprintf(what, sizeof what, "source '%.*s' already declared on line %u", (int)n, s, xs->sources[i].line);
+            return fail(err, errlen, name, line, what);
+        }
+    size_t un = word(c);
+    const char *u = c->p - un;
+    if (!url_ok(u, un)) return fail(err, errlen, name, line, "expected an http:// or https:// URL after the source name");
+    if (!at_end(c)) return fail(err, errlen, name, line, "unexpected text after the URL");
+    expect_source *src = &xs->sources[xs->nsources++];
+    src->name = xstrndup(s, n);
+    src->url = xstrndup(u, un);
+    src->line = line;
+    return true;
 }
 
 static bool parse_line(cursor *c, unsigned line, expectations *out, char *err, size_t errlen, const char *name)
 {
     if (at_end(c)) return true;
     if (out->n >= EXPECT_MAX_ITEMS) return fail(err, errlen, name, line, "more than 10000 expectations");
-    expectation x = {.line = line};
+    expectation x = {.line = line, .source = -1};
     size_t n = word(c);
     bool ok;
+    if (n == 6 && memcmp(c->p - 6, "source", 6) == 0) return parse_source(c, line, out, err, errlen, name);
     if (n == 9 && memcmp(c->p - 9, "goroutine", 9) == 0) ok = parse_goroutine(c, &x, err, errlen, name);
-    else if (n == 6 && memcmp(c->p - 6, "metric", 6) == 0) ok = parse_metric(c, &x, err, errlen, name);
-    else ok = fail(err, errlen, name, line, "expected 'goroutine' or 'metric'");
+    else if (n == 6 && memcmp(c->p - 6, "metric", 6) == 0) ok = parse_metric(c, out, &x, err, errlen, name);
+    else ok = fail(err, errlen, name, line, "expected 'goroutine', 'metric' or 'source'");
     if (!ok) {
         free(x.subject);
         free(x.labels);
@@ -221,8 +284,19 @@ void expectations_free(expectations *x)
         free(x->items[i].labels);
     }
     free(x->items);
+    for (size_t i = 0; i < x->nsources; i++) {
+        free(x->sources[i].name);
+        free(x->sources[i].url);
+    }
     free(x->file);
     memset(x, 0, sizeof *x);
+}
+
+void expect_bound_text(const expectation *x, char *out, size_t outlen)
+{
+    bool braces = x->labels && x->labels[0];
+    snprintf(out, outlen, "%s%s%s%s %s %g", x->subject, braces ? "{" : "", braces ? x->labels : "", braces ? "}" : "",
+             x->op, x->bound);
 }
 
 bool expect_compare(const char *op, double v, double b)

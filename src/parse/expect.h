@@ -7,9 +7,13 @@
  *   goroutine FUNC [>= N] [warn|crit]
  *       at least N (default 1) goroutines have FUNC (a substring of a
  *       function name) on their stack;
- *   metric NAME[{LABEL="VALUE",...}] OP NUMBER [warn|crit]
+ *   metric NAME[{LABEL="VALUE",...}] OP NUMBER [from SOURCE] [warn|crit]
  *       every sample of the metric with those labels satisfies OP
- *       (<, <=, >, >=, ==, !=) NUMBER, and there is at least one.
+ *       (<, <=, >, >=, ==, !=) NUMBER, and there is at least one;
+ *   source SOURCE URL
+ *       a second endpoint (a broker's monitoring port: nats-server's
+ *       /varz JSON, another Prometheus /metrics) that "from SOURCE" reads
+ *       instead of the service's own; declared before its first use.
  *
  * The severity of a failed expectation defaults to warn. */
 #ifndef REEF_PARSE_EXPECT_H
@@ -27,12 +31,24 @@ typedef struct expectation {
     char op[3];           /* "<", "<=", ">", ">=", "==", "!=" */
     double bound;
     int severity;         /* SEV_WARN or SEV_CRIT (model/findings.h) */
+    int source;           /* index into expectations.sources, -1 for the service's own */
     unsigned line;
 } expectation;
+
+/* At most this many "source" lines: each is one more request per sample. */
+#define EXPECT_MAX_SOURCES 8
+
+typedef struct expect_source {
+    char *name;
+    char *url;            /* http:// or https:// */
+    unsigned line;
+} expect_source;
 
 typedef struct expectations {
     expectation *items;
     size_t n;
+    expect_source sources[EXPECT_MAX_SOURCES];
+    size_t nsources;
     char *file;
 } expectations;
 
@@ -40,6 +56,9 @@ typedef struct expectations {
 int expect_parse(const char *text, size_t len, const char *name, expectations *out, char *err, size_t errlen);
 int expect_read_file(const char *path, expectations *out, char *err, size_t errlen);
 void expectations_free(expectations *x);
+
+/* "NAME{LABELS} OP BOUND", the bound as written in the file. */
+void expect_bound_text(const expectation *x, char *out, size_t outlen);
 
 /* Does value satisfy "value OP bound"? */
 bool expect_compare(const char *op, double value, double bound);

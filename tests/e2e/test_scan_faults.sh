@@ -86,7 +86,7 @@ done
 # Text: a checklist with every rule, the evidence and the advice.
 start_fixture ailing -fault leak
 leak_url=$URL
-run_reef scan "$URL" "$PID" --window 2s --samples 2 --color never
+run_reef scan "$URL" "$PID" --window 2s --samples 3 --color never
 check "text: exit 1" eq "$RC" 1
 for rule in $RULES; do
   check "text: $rule is on the checklist" grep -qE "^(PASS|INFO|WARN|CRIT|SKIP) +$rule( |$)" "$TMP/out"

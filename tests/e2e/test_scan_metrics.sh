@@ -22,7 +22,8 @@ check "figures from /metrics" eq "$(jq -r .scan.stats_source <<<"$OUT")" metrics
 check "endpoints found: /metrics and /debug/vars" eq "$(jq -c '[.scan.endpoints.metrics, .scan.endpoints.vars]' <<<"$OUT")" "[true,true]"
 check "the Go version from the build info" eq "$(jq -r .target.go_version <<<"$OUT")" "$(go env GOVERSION)"
 check "two expectations fail" eq "$(findings expectation)" 2
-check "a zero counter is named" contains "$(titles expectation)" 'metric app_requests_total{code="404"} = 0, expected > 0'
+check "a zero counter is named with its bound, value and sample" contains "$(titles expectation)" \
+  '`app_requests_total{code="404"} > 0` violated: 0 at sample 2'
 check "a missing metric is named, crit" contains "$(titles expectation)" "metric app_never_registered_total is missing"
 check "expectation is crit" eq "$(status expectation)" crit
 # The runtime's GOMAXPROCS gauge, not a guess: the note says where it came

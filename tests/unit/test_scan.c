@@ -68,9 +68,24 @@ static void expect_bad(void **state)
         {"metric x > 5 loud\n", "exp:1: expected warn, crit"},
         {"metric x > 5 warn extra\n", "exp:1: unexpected text"},
         {"goroutine f >= -1\n", "exp:1: expected a count"},
-        {"thread x\n", "exp:1: expected 'goroutine' or 'metric'"},
+        {"thread x\n", "exp:1: expected 'goroutine', 'metric' or 'source'"},
         {"goroutine a\0b\n", "exp:1: NUL byte"},
         {"metric x > nan\n", "exp:1: expected a number"},
+        {"metric x > 5 from nats\n", "exp:1: unknown source 'nats': declare it above with 'source nats URL'"},
+        {"metric x > 5 from\n", "exp:1: expected a source name after 'from'"},
+        {"metric x > 5 from nats\nsource nats http://h:1/varz\n", "exp:1: unknown source 'nats'"},
+        {"source\n", "exp:1: expected a source name"},
+        {"source a/b http://h:1/\n", "exp:1: expected a source name"},
+        {"source nats\n", "exp:1: expected an http:// or https:// URL"},
+        {"source nats ftp://h/varz\n", "exp:1: expected an http:// or https:// URL"},
+        {"source nats http:///varz\n", "exp:1: expected an http:// or https:// URL"},
+        {"source nats http://h:1/varz extra\n", "exp:1: unexpected text after the URL"},
+        {"source a http://h:1/\n\nsource a http://h:2/\n", "exp:3: source 'a' already declared on line 1"},
+        {"goroutine f from a\n", "exp:1: expected warn, crit"},
+        {"source a http://h/\nmetric x > 5 from a loud\n", "exp:2: expected warn, crit"},
+        {"source a http://h/\nsource b http://h/\nsource c http://h/\nsource d http://h/\nsource e http://h/\n"
+         "source f http://h/\nsource g http://h/\nsource h http://h/\nsource i http://h/\n",
+         "exp:9: more than 8 sources"},
     };
     for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
         expectations x;
@@ -81,6 +96,39 @@ static void expect_bad(void **state)
         if (!strstr(err, cases[i].message)) fail_msg("case %zu: [%s] lacks [%s]", i, err, cases[i].message);
         assert_int_equal(x.n, 0);
     }
+}
+
+/* A second endpoint: declared once, named by the metric lines that read it. */
+static void expect_sources(void **state)
+{
+    (void)state;
+    expectations x;
+    char err[256];
+    const char *text = "source nats http://127.0.0.1:8222/varz   # the broker's monitoring port\n"
+                       "source prom-2 https://[::1]:9090/metrics\n"
+                       "metric connections <= 500 from nats crit\n"
+                       "metric slow_consumers == 0 from nats\n"
+                       "metric up{job=\"x\"} > 0 from prom-2\n"
+                       "metric app_requests_total > 0 warn\n";
+    assert_int_equal(parse(text, &x, err), 0);
+    assert_int_equal(x.nsources, 2);
+    assert_int_equal(x.n, 4);
+    assert_string_equal(x.sources[0].name, "nats");
+    assert_string_equal(x.sources[0].url, "http://127.0.0.1:8222/varz");
+    assert_int_equal(x.sources[1].line, 2);
+    assert_string_equal(x.sources[1].url, "https://[::1]:9090/metrics");
+    assert_int_equal(x.items[0].source, 0);
+    assert_int_equal(x.items[0].severity, SEV_CRIT);
+    assert_int_equal(x.items[1].source, 0);
+    assert_int_equal(x.items[1].severity, SEV_WARN);
+    assert_int_equal(x.items[2].source, 1);
+    assert_int_equal(x.items[3].source, -1);
+    char bound[128];
+    expect_bound_text(&x.items[0], bound, sizeof bound);
+    assert_string_equal(bound, "connections <= 500");
+    expect_bound_text(&x.items[2], bound, sizeof bound);
+    assert_string_equal(bound, "up{job=\"x\"} > 0");
+    expectations_free(&x);
 }
 
 static void labels_and_ops(void **state)
@@ -370,7 +418,8 @@ static void upstream_after_minutes(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(expect_good),  cmocka_unit_test(expect_bad), cmocka_unit_test(labels_and_ops),
+        cmocka_unit_test(expect_good),  cmocka_unit_test(expect_bad), cmocka_unit_test(expect_sources),
+        cmocka_unit_test(labels_and_ops),
         cmocka_unit_test(growth),       cmocka_unit_test(checklist),  cmocka_unit_test(rules_on_evidence),
         cmocka_unit_test(memory_rules), cmocka_unit_test(upstream_after_minutes),
     };
