@@ -11,6 +11,7 @@
 #include "model/findings.h"
 #include "parse/expect.h"
 #include "parse/gdump.h"
+#include "parse/pprof.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -415,6 +416,138 @@ static void upstream_after_minutes(void **state)
     }
 }
 
+/* ---- how a site waits, and the leak verdicts by site -------------------- */
+
+static gmodel *dump_of(const char *text)
+{
+    gmodel *m = calloc(1, sizeof *m);
+    gmodel_init(m);
+    gparse_options o = {.input_name = "hand-made"};
+    gparser *p = gparser_new(m, &o);
+    assert_int_equal(gparser_feed(p, text, strlen(text)), 0);
+    assert_int_equal(gparser_finish(p), 0);
+    gparser_free(p);
+    return m;
+}
+
+/* The shared corpus, beside the clone (tests read it, never copy it). */
+static const char *corpus_path(const char *rel)
+{
+    static char out[8192];
+    char dir[4096];
+    snprintf(dir, sizeof dir, "%s", __FILE__);
+    for (int up = 0; up < 3; up++) *strrchr(dir, '/') = '\0'; /* the clone */
+    snprintf(out, sizeof out, "%s/../shared/corpus/%s", dir, rel);
+    return out;
+}
+
+/* The waits of a real protobuf goroutine profile (felixge/go-profiler-
+ * notes, from the corpus), as `go tool pprof -traces` shows its stacks:
+ * main.chanReceiveForever parks in runtime.chanrecv, main.shortSleepLoop
+ * in time.Sleep, main.main.func1 (ListenAndServe) in runtime_pollWait,
+ * main.writeHttpProfile (http.Get) in runtime.selectgo.  And a debug=2
+ * state, which wins, in the same words. */
+static void site_waits(void **state)
+{
+    (void)state;
+    profile *p = calloc(1, sizeof *p);
+    profile_init(p);
+    pparse_options po = {.input_name = "corpus", .max_size = PPARSE_DEFAULT_MAX_SIZE};
+    char *msg = NULL;
+    const char *path = corpus_path("profiles/misc/gpn_examples_goroutine_2.net.http.pprof.goroutine.debug0.pb.gz");
+    if (pprof_read(path, &po, NULL, p, &msg)) fail_msg("%s: %s", path, msg);
+    free(msg);
+    scan_evidence e;
+    evidence_init(&e);
+    e.waits = p;
+    static const struct {
+        const char *func, *wait;
+    } want[] = {
+        {"main.chanReceiveForever", "chan receive"},
+        {"main.shortSleepLoop", "sleep"},
+        {"main.main.func1", "IO wait"},
+        {"main.writeHttpProfile", "select"},
+    };
+    char w[48];
+    for (size_t i = 0; i < sizeof want / sizeof *want; i++) {
+        if (!scan_site_wait(&e, want[i].func, w, sizeof w)) fail_msg("no wait for %s", want[i].func);
+        assert_string_equal(w, want[i].wait);
+    }
+    assert_false(scan_site_wait(&e, "main.notThere", w, sizeof w));
+    e.full = dump_of("goroutine 7 [chan send (nil chan), 3 minutes]:\n"
+                     "main.chanReceiveForever()\n\t/x/main.go:30 +0x1d\n"
+                     "created by main.main in goroutine 1\n\t/x/main.go:12 +0x25\n\n");
+    assert_true(scan_site_wait(&e, "main.chanReceiveForever", w, sizeof w));
+    assert_string_equal(w, "chan send");
+    evidence_free(&e);
+}
+
+/* debug=1 samples: n1 goroutines parked at main.sender, n2 at main.worker. */
+static gmodel *two_sites(unsigned n1, unsigned n2)
+{
+    char text[512];
+    snprintf(text, sizeof text,
+             "goroutine profile: total %u\n"
+             "%u @ 0x43e1ae 0x40826d 0x407e58 0x4a1b65 0x46fc21\n"
+             "#\t0x4a1b64\tmain.sender+0x24\t/x/main.go:10\n\n"
+             "%u @ 0x43e1ae 0x4085bd 0x4a1c05 0x46fc21\n"
+             "#\t0x4a1c04\tmain.worker+0x24\t/x/main.go:20\n\n",
+             n1 + n2, n1, n2);
+    return dump_of(text);
+}
+
+/* Held still, 50 senders whose receiver left are a leak (abandoned-send);
+ * 50 workers waiting to receive are the pool look-alike and are not.
+ * Growing, the workers' site is a leak whatever it waits on. */
+static void site_verdicts(void **state)
+{
+    (void)state;
+    for (int grow = 0; grow < 2; grow++) {
+        scan_evidence e;
+        evidence_init(&e);
+        e.url = strdup("http://127.0.0.1:1");
+        e.has_pprof = true;
+        e.nsamples = 3;
+        for (unsigned i = 0; i < 3; i++) {
+            e.samples[i].t = 5.0 * i;
+            e.samples[i].goroutines = two_sites(50, grow ? 50 + 40 * i : 50);
+        }
+        e.window = 10;
+        buf b = {0};
+        for (unsigned i = 0; i < 50; i++)
+            buf_printf(&b, "goroutine %u [chan send]:\nmain.sender()\n\t/x/main.go:10 +0x24\n"
+                           "created by main.serve in goroutine 1\n\t/x/main.go:5 +0x1\n\n"
+                           "goroutine %u [chan receive]:\nmain.worker()\n\t/x/main.go:20 +0x24\n"
+                           "created by main.main in goroutine 1\n\t/x/main.go:15 +0x1\n\n",
+                       100 + 2 * i, 101 + 2 * i);
+        e.full = dump_of(buf_cstr(&b));
+        buf_free(&b);
+        scan_config cfg = {.now = 1795000000};
+        report r;
+        report_init(&r);
+        scan_analyze(&e, &cfg, &r);
+        unsigned sender = 0, worker = 0;
+        for (size_t k = 0; k < r.nfindings; k++) {
+            const finding *f = &r.findings[k];
+            if (strcmp(f->rule, "goroutine-leak") != 0 || !strstr(f->title, " blocked in ")) continue;
+            if (strstr(f->title, "main.sender")) {
+                sender++;
+                assert_int_equal(f->sev, SEV_WARN);
+                assert_non_null(strstr(f->title, "50 goroutines blocked in chan send at main.sender"));
+            }
+            if (strstr(f->title, "main.worker")) {
+                worker++;
+                assert_int_equal(f->sev, SEV_CRIT);
+                assert_non_null(strstr(f->title, "130 goroutines blocked in chan receive at main.worker"));
+            }
+        }
+        assert_int_equal(sender, 1);
+        assert_int_equal(worker, (unsigned)grow);
+        report_free(&r);
+        evidence_free(&e);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -422,6 +555,7 @@ int main(void)
         cmocka_unit_test(labels_and_ops),
         cmocka_unit_test(growth),       cmocka_unit_test(checklist),  cmocka_unit_test(rules_on_evidence),
         cmocka_unit_test(memory_rules), cmocka_unit_test(upstream_after_minutes),
+        cmocka_unit_test(site_waits), cmocka_unit_test(site_verdicts),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
