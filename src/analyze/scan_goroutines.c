@@ -270,7 +270,9 @@ static bool v_many(const leak_site *s) { return !s->grows && wait_is(s, partner_
 
 static severity sev_crit(const leak_site *s) { (void)s; return SEV_CRIT; }
 static severity sev_send(const leak_site *s) { return s->now >= SITE_MANY ? SEV_CRIT : SEV_WARN; }
-static severity sev_warn(const leak_site *s) { (void)s; return SEV_WARN; }
+/* A pool this large and a leak that stopped look the same without the
+ * creators and ids only debug=2 has: worth saying, not worth paging. */
+static severity sev_info(const leak_site *s) { (void)s; return SEV_INFO; }
 
 /* The verdicts, tried in order; the first that holds is the site's. */
 static const struct leak_verdict {
@@ -285,9 +287,10 @@ static const struct leak_verdict {
     {"abandoned-send", v_send, sev_send,
      "more goroutines wait to send here than the process has connections: each waits for a receiver that has "
      "left (a pool waits to receive work, not to send it); no sustained growth in the window"},
-    {"many-parked", v_many, sev_warn,
+    {"many-parked", v_many, sev_info,
      "1000 or more goroutines parked on a partner at one site, more than the process has connections; no "
-     "sustained growth in the window"},
+     "sustained growth in the window: a pool this large, or a leak that stopped (`reef goroutines --full` tells "
+     "them apart by creators and goroutine ids)"},
 };
 
 static double site_count(const gmodel *m, const char *func)
