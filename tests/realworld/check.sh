@@ -6,7 +6,8 @@
 # For every row of EXPECTED.tsv, runs reef on the capture (goroutines --json
 # on the debug=2 and debug=1 dumps, proc --json on the recorded /proc, scan
 # --json on the capture served by `load replay`: 2 samples over 2 s, no
-# pid) and
+# pid), or reads a fact (input `facts`: the server's own figures against
+# the driver's, which says the capture holds the state it claims), and
 # compares one figure with the expected one: a number, or fact:NAME from the
 # capture's facts.tsv (what the load driver started, or what was counted by
 # other means when the capture was taken).  --only keeps the rows of the
@@ -103,7 +104,8 @@ fact() { # fact CAPTURE NAME
   echo "$v"
 }
 
-# measure CAPTURE DUMP CHECK: the figure reef gives for CHECK.
+# measure CAPTURE DUMP CHECK: the figure reef gives for CHECK (dump `facts`:
+# a fact itself, to check that the capture holds the state it claims).
 #   total              goroutines in the dump
 #   class C            goroutines reef puts in class C
 #   count FUNC         goroutines in groups with FUNC on the stack
@@ -115,6 +117,10 @@ fact() { # fact CAPTURE NAME
 #   listen             reef proc's listening ports, sorted, space-separated
 measure() {
   local j
+  if [[ $2 == facts ]]; then
+    fact "$1" "${3#fact }"
+    return
+  fi
   j=$(reef_json "$1" "$2")
   set -- "$3"
   local kind=${1%% *} arg=
