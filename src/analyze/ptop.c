@@ -1,6 +1,7 @@
 /* ptop.c - per-function totals of a profile; see ptop.h. */
 #include "ptop.h"
 #include "../util/buf.h"
+#include "../util/hash.h"
 #include "../util/xalloc.h"
 
 #include <stdio.h>
@@ -324,18 +325,38 @@ int ptop_compute(const profile *p, const ptop_options *o, ptop *out, char *err, 
  *
  * Identities are integers: each string of either profile gets a shared id
  * once, each location a shared id once (from its address and its lines'
- * name, file and line ids), and a sample's key is the raw bytes of its
- * location ids and label ids.  Nothing is formatted per sample. */
-typedef struct merger {
-    intern_table strs, locs, samples;
-    buf k, lk;               /* sample and location keys */
-} merger;
-
+ * name, file and line ids).  A sample is then a list of integers: its
+ * stack's location ids and its labels' ids.  Samples go into a hash table
+ * by the hash of that list; an equal hash is confirmed by comparing the two
+ * lists, rebuilt from the samples.  No key is formatted or stored. */
 typedef struct side {
     const profile *p;
     uint32_t *str_id;        /* per string index: shared id + 1, 0 = not yet */
     uint32_t *loc_id;        /* per location index: shared id + 1 */
 } side;
+
+/* The table holds 8-byte slots (32 bits of hash, an entry number + 1) so
+ * that a probe touches little memory; entries are in insertion order. */
+typedef struct mslot {
+    uint32_t hash, entry;    /* entry 0 = empty slot */
+} mslot;
+
+typedef struct mentry {
+    uint32_t sample, which;  /* the first sample seen with this key */
+    int64_t net;
+} mentry;
+
+typedef struct merger {
+    intern_table strs, locs;
+    buf lk;                  /* a location's key, while it is interned */
+    side sides[2];
+    mslot *slots;
+    size_t nslots;
+    mentry *entries;
+    size_t nentries, cap_entries;
+    uint32_t *a, *b;         /* two samples' integer lists */
+    size_t cap_a, cap_b;
+} merger;
 
 static uint32_t shared_str(merger *m, side *sd, int64_t i)
 {
@@ -367,20 +388,67 @@ static uint32_t shared_loc(merger *m, side *sd, uint32_t li)
     return *slot - 1;
 }
 
-static uint32_t sample_id(merger *m, side *sd, const psample *s)
+/* A sample's integer list into *out (grown as needed); returns its length.
+ * The list starts with the stack's depth, so that location ids and label
+ * ids never line up. */
+static size_t sample_ints(merger *m, int which, uint32_t si, uint32_t **out, size_t *cap)
 {
-    const profile *p = sd->p;
-    m->k.len = 0;
-    const unsigned char *cur = pstack_begin(p, s);
-    for (uint32_t i = 0; i < s->nlocs; i++) put32(&m->k, shared_loc(m, sd, pstack_next(&cur)));
+    side *sd = &m->sides[which];
+    const psample *s = &sd->p->samples[si];
+    size_t n = 1 + (size_t)s->nlocs + 5 * (size_t)s->nlabels;
+    *out = xgrow(*out, cap, n, sizeof **out);
+    uint32_t *v = *out;
+    *v++ = s->nlocs;
+    const unsigned char *cur = pstack_begin(sd->p, s);
+    for (uint32_t i = 0; i < s->nlocs; i++) *v++ = shared_loc(m, sd, pstack_next(&cur));
     for (uint32_t i = 0; i < s->nlabels; i++) {
-        const plabel *l = &p->labels[s->first_label + i];
-        uint32_t lab[3] = {shared_str(m, sd, l->key), shared_str(m, sd, l->str), shared_str(m, sd, l->num_unit)};
-        put32(&m->k, UINT32_MAX);
-        buf_append(&m->k, lab, sizeof lab);
-        buf_append(&m->k, &l->num, sizeof l->num);
+        const plabel *l = &sd->p->labels[s->first_label + i];
+        *v++ = shared_str(m, sd, l->key);
+        *v++ = shared_str(m, sd, l->str);
+        *v++ = shared_str(m, sd, l->num_unit);
+        *v++ = (uint32_t)l->num;
+        *v++ = (uint32_t)((uint64_t)l->num >> 32);
     }
-    return intern(&m->samples, m->k.data, m->k.len);
+    return n;
+}
+
+static void grow_slots(merger *m)
+{
+    size_t n = m->nslots ? m->nslots * 2 : 4096;
+    mslot *slots = xcalloc(n, sizeof *slots);
+    for (size_t i = 0; i < m->nslots; i++) {
+        if (!m->slots[i].entry) continue;
+        size_t j = m->slots[i].hash & (n - 1);
+        while (slots[j].entry) j = (j + 1) & (n - 1);
+        slots[j] = m->slots[i];
+    }
+    free(m->slots);
+    m->slots = slots;
+    m->nslots = n;
+}
+
+static void merge_sample(merger *m, int which, uint32_t si, int64_t v)
+{
+    size_t n = sample_ints(m, which, si, &m->a, &m->cap_a);
+    uint32_t h = (uint32_t)hash_bytes(m->a, n * sizeof *m->a, 0);
+    if ((m->nentries + 1) * 2 > m->nslots) grow_slots(m);
+    size_t mask = m->nslots - 1;
+    for (size_t i = h & mask;; i = (i + 1) & mask) {
+        mslot *sl = &m->slots[i];
+        if (!sl->entry) {
+            m->entries = xgrow(m->entries, &m->cap_entries, m->nentries + 1, sizeof *m->entries);
+            m->entries[m->nentries++] = (mentry){.sample = si, .which = (uint32_t)which, .net = v};
+            *sl = (mslot){.hash = h, .entry = (uint32_t)m->nentries};
+            return;
+        }
+        if (sl->hash != h) continue;
+        mentry *e = &m->entries[sl->entry - 1];
+        size_t k = sample_ints(m, (int)e->which, e->sample, &m->b, &m->cap_b);
+        if (k == n && memcmp(m->a, m->b, n * sizeof *m->a) == 0) {
+            e->net += v;
+            return;
+        }
+    }
 }
 
 static void side_init(side *sd, const profile *p)
@@ -390,45 +458,29 @@ static void side_init(side *sd, const profile *p)
     sd->loc_id = xcalloc(p->nlocations ? p->nlocations : 1, sizeof *sd->loc_id);
 }
 
-static void side_free(side *sd)
-{
-    free(sd->str_id);
-    free(sd->loc_id);
-}
-
 static int64_t merged_total(const profile *base, int bvi, const profile *src, int svi)
 {
     merger m;
     memset(&m, 0, sizeof m);
     intern_init(&m.strs);
     intern_init(&m.locs);
-    intern_init(&m.samples);
-    int64_t *net = NULL;
-    size_t cap = 0;
-    const profile *ps[2] = {src, base};
-    int vis[2] = {svi, bvi};
-    for (int which = 0; which < 2; which++) {
-        side sd;
-        side_init(&sd, ps[which]);
-        for (size_t i = 0; i < sd.p->nsamples; i++) {
-            const psample *s = &sd.p->samples[i];
-            uint32_t id = sample_id(&m, &sd, s);
-            size_t old = cap;
-            net = xgrow(net, &cap, (size_t)id + 1, sizeof *net);
-            if (cap != old) memset(net + old, 0, (cap - old) * sizeof *net);
-            int64_t v = psample_value(sd.p, s, vis[which]);
-            net[id] += which == 0 ? v : -v;
-        }
-        side_free(&sd);
-    }
+    side_init(&m.sides[0], src);
+    side_init(&m.sides[1], base);
+    for (uint32_t i = 0; i < src->nsamples; i++) merge_sample(&m, 0, i, psample_value(src, &src->samples[i], svi));
+    for (uint32_t i = 0; i < base->nsamples; i++) merge_sample(&m, 1, i, -psample_value(base, &base->samples[i], bvi));
     int64_t total = 0;
-    for (size_t i = 0; i < m.samples.count && i < cap; i++) total += abs64(net[i]);
-    free(net);
-    buf_free(&m.k);
+    for (size_t i = 0; i < m.nentries; i++) total += abs64(m.entries[i].net);
+    for (int i = 0; i < 2; i++) {
+        free(m.sides[i].str_id);
+        free(m.sides[i].loc_id);
+    }
+    free(m.slots);
+    free(m.entries);
+    free(m.a);
+    free(m.b);
     buf_free(&m.lk);
     intern_free(&m.strs);
     intern_free(&m.locs);
-    intern_free(&m.samples);
     return total;
 }
 

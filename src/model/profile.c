@@ -167,31 +167,104 @@ static void prune_sample(profile *p, psample *s, const unsigned char *mark, uint
     }
 }
 
+/* Profiles carry RE2 patterns (Go's regexp); reef has POSIX extended ones.
+ * The common RE2-only forms are rewritten: (?:...) groups, the classes
+ * \d \w \s and their negations (in and out of brackets), and lazy
+ * quantifiers (lazy or greedy, a whole-name match is the same).  Other
+ * (?...) groups and escapes POSIX lacks (\b \A \z \p \Q) are refused. */
+static const struct {
+    char c;
+    const char *out, *in_brackets;
+} re2_classes[] = {
+    {'d', "[0-9]", "0-9"},         {'D', "[^0-9]", NULL},
+    {'w', "[0-9A-Za-z_]", "0-9A-Za-z_"}, {'W', "[^0-9A-Za-z_]", NULL},
+    {'s', "[[:space:]]", "[:space:]"}, {'S', "[^[:space:]]", NULL},
+};
+
+static const char *re2_class(char c, bool in_brackets)
+{
+    for (size_t i = 0; i < sizeof re2_classes / sizeof *re2_classes; i++)
+        if (re2_classes[i].c == c) return in_brackets ? re2_classes[i].in_brackets : re2_classes[i].out;
+    return NULL;
+}
+
+static bool re2_to_ere(const char *in, buf *out)
+{
+    bool brackets = false;
+    for (const char *c = in; *c; c++) {
+        if (brackets) {
+            /* A class such as [:alpha:] is the same in both. */
+            const char *end = c[0] == '[' && c[1] == ':' ? strstr(c + 2, ":]") : NULL;
+            if (end) {
+                buf_append(out, c, (size_t)(end + 2 - c));
+                c = end + 1;
+                continue;
+            }
+            if (*c == ']') brackets = false;
+            if (*c == '\\' && c[1]) {
+                const char *cls = re2_class(*++c, true);
+                if (!cls && (c[0] == 'D' || c[0] == 'W' || c[0] == 'S')) return false;
+                if (cls) buf_puts(out, cls);
+                else buf_putc(out, *c); /* an escaped literal is itself in POSIX brackets */
+                continue;
+            }
+            buf_putc(out, *c);
+            continue;
+        }
+        if (*c == '[') {
+            brackets = true;
+            buf_putc(out, *c);
+            if (c[1] == '^') buf_putc(out, *++c);
+            if (c[1] == ']') buf_putc(out, *++c); /* a leading ] is literal */
+        } else if (*c == '(' && c[1] == '?') {
+            if (c[2] != ':') return false;
+            buf_putc(out, '(');
+            c += 2;
+        } else if (*c == '\\' && c[1]) {
+            const char *cls = re2_class(c[1], false);
+            if (cls) buf_puts(out, cls);
+            else if (strchr("bBAzpPQE", c[1])) return false;
+            else buf_append(out, c, 2);
+            c++;
+        } else if (*c == '?' && c > in && strchr("*+?}", c[-1]) && !(c - 1 > in && c[-2] == '\\')) {
+            continue; /* lazy quantifier */
+        } else {
+            buf_putc(out, *c);
+        }
+    }
+    return !brackets;
+}
+
+/* Compiles ^(pattern)$ from an RE2 pattern of the profile. */
+static bool compile_frames_re(const char *pattern, regex_t *re)
+{
+    buf b = {0};
+    buf_puts(&b, "^(");
+    bool ok = re2_to_ere(pattern, &b);
+    buf_puts(&b, ")$");
+    ok = ok && regcomp(re, buf_cstr(&b), REG_EXTENDED | REG_NOSUB) == 0;
+    buf_free(&b);
+    return ok;
+}
+
 void profile_drop_frames(profile *p)
 {
     if (!p->drop_frames || !profile_strlen(p, p->drop_frames)) return;
     pruner pr;
     memset(&pr, 0, sizeof pr);
     pr.p = p;
-    buf re = {0};
-    buf_printf(&re, "^(%s)$", profile_str(p, p->drop_frames));
-    if (regcomp(&pr.drop, buf_cstr(&re), REG_EXTENDED | REG_NOSUB) != 0) {
+    if (!compile_frames_re(profile_str(p, p->drop_frames), &pr.drop)) {
         snprintf(p->warning, sizeof p->warning, "drop_frames is not a regular expression reef can read; no frames dropped");
-        buf_free(&re);
         return;
     }
     if (p->keep_frames && profile_strlen(p, p->keep_frames)) {
-        re.len = 0;
-        buf_printf(&re, "^(%s)$", profile_str(p, p->keep_frames));
-        if (regcomp(&pr.keep, buf_cstr(&re), REG_EXTENDED | REG_NOSUB) != 0) {
+        if (!compile_frames_re(profile_str(p, p->keep_frames), &pr.keep)) {
             snprintf(p->warning, sizeof p->warning, "keep_frames is not a regular expression reef can read; no frames dropped");
             regfree(&pr.drop);
-            buf_free(&re);
             return;
         }
         pr.has_keep = true;
     }
-    buf_free(&re);
     pr.verdict = xmalloc(p->nfunctions ? p->nfunctions : 1);
     memset(pr.verdict, -1, p->nfunctions);
     unsigned char *mark = xcalloc(p->nlocations ? p->nlocations : 1, 1);

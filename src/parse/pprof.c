@@ -613,7 +613,7 @@ typedef struct legacy_text {
 } legacy_text;
 
 static const legacy_text texts[] = {
-    {"heap profile:", "a legacy heap profile (text: gperftools heapz or growthz, or Go's before 1.11)"},
+    {"heap profile:", "a legacy heap profile (text: Go's heap?debug=1, or gperftools' heapz or growthz)"},
     {"--- heapz", "a legacy heapz profile (text, gperftools or Java)"},
     {"--- contentionz", "a legacy contention profile (text, gperftools or Java)"},
     {"--- contention", "a legacy contention profile (text, gperftools or Java)"},
@@ -663,7 +663,16 @@ bool pprof_legacy_message(const unsigned char *head, size_t n, const char *input
         size_t len = strlen(texts[i].prefix);
         if (n >= len && memcmp(s, texts[i].prefix, len) == 0) what = texts[i].what;
     }
-    if (!what && go_count_text(s, n)) what = "a legacy Go count profile (the debug=1 text of goroutine or threadcreate)";
+    if (!what && go_count_text(s, n)) {
+        /* reef goroutines reads this one as it is. */
+        if (n >= 9 && memcmp(s, "goroutine", 9) == 0) {
+            snprintf(out, outlen,
+                     "a goroutine profile in text (debug=1), not profile.proto: read it with `reef goroutines %s`",
+                     input);
+            return true;
+        }
+        what = "a legacy Go count profile (text, debug=1)";
+    }
     if (!what && binary_cpu(head, n)) what = "a legacy binary CPU profile (gperftools or Java profilez, or Go's before 1.9)";
     if (!what) return false;
     snprintf(out, outlen,

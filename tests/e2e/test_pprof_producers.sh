@@ -31,6 +31,9 @@ check "the diff shows main.work's net +30B" contains "$OUT" "       30B"
 run_reef pprof top --json "$ODD/drop-frames.pb.gz"
 check "operator new dropped" eq "$(jq '[.rows[] | select(.func == "operator new")] | length' <<<"$OUT")" 0
 check "a stack of allocator frames only keeps them" eq "$(jq '[.rows[] | select(.func == "malloc")][0].flat' <<<"$OUT")" 64
+run_reef pprof top "$ODD/drop-frames-re2.pb.gz"
+check "RE2 drop_frames (?:..), \\w, \\s, lazy: applied without a warning" eq "$ERR" ""
+check "RE2 drop_frames: operator new dropped" eq "$(grep -c 'operator new' <<<"$OUT")" 0
 
 # Text: values scaled as pprof scales each value (-unit=auto), every unit.
 n=$(sample_type_count "$ODD/units.pb.gz")
