@@ -84,6 +84,8 @@ struct gparser {
     /* Log prefix in front of the lines of the current goroutine. */
     lprefix prefix;
     buf clean;             /* a line with its ANSI color codes removed */
+    buf unescaped;         /* a dump held in one line as a JSON string */
+    bool in_escaped;       /* reading the lines of `unescaped` */
 
     /* The goroutine being read. */
     ggoroutine cur;
@@ -117,6 +119,14 @@ struct gparser {
 };
 
 /* ---- errors ---------------------------------------------------------- */
+
+/* Returned, before anything changed, by a line handler that met a control
+ * character in a line that holds an ESC: process_line() removes the
+ * terminal color codes and hands the line over again.  Looking for ESC
+ * only then keeps it off the path of clean lines. */
+#define AGAIN 1
+
+static bool has_esc(const char *s, size_t n) { return memchr(s, '\x1b', n) != NULL; }
 
 static int fail(gparser *p, unsigned long long line, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
@@ -180,21 +190,25 @@ static size_t scan_hex(const char *s, size_t n)
     return i;
 }
 
-/* True if any byte is a control character (< 0x20).  Names with
- * them are not Go output, and the key uses bytes 1-4 as separators. */
-static bool has_control(const char *s, size_t n)
+/* True if any byte is below `limit` (0x20: a control character; 0x21: a
+ * control character or a space).  Names with control characters are not
+ * Go output, and the key uses bytes 1-4 as separators. */
+static inline bool has_below(const char *s, size_t n, unsigned char limit)
 {
+    uint64_t ones = 0x0101010101010101ULL * limit;
     size_t i = 0;
     for (; i + 8 <= n; i += 8) {
         uint64_t w;
         memcpy(&w, s + i, 8);
-        /* Sets the high bit of each byte below 0x20 (classic SWAR test). */
-        if ((w - 0x2020202020202020ULL) & ~w & 0x8080808080808080ULL) break;
+        /* Sets the high bit of each byte below the limit (classic SWAR test). */
+        if ((w - ones) & ~w & 0x8080808080808080ULL) break;
     }
     for (; i < n; i++)
-        if ((unsigned char)s[i] < 0x20) return true;
+        if ((unsigned char)s[i] < limit) return true;
     return false;
 }
+
+static bool has_control(const char *s, size_t n) { return has_below(s, n, 0x20); }
 
 /* ---- goroutine headers --------------------------------------------------- */
 
@@ -532,7 +546,7 @@ static void end_goroutine(gparser *p)
 
 /* Trailing " +0x1d", " fp=0x..", " sp=0x..", " pc=0x.." fields of a source
  * line; returns the length without them, and whether there were any. */
-static size_t strip_pc_fields(const char *s, size_t n, bool *had)
+static inline size_t strip_pc_fields(const char *s, size_t n, bool *had)
 {
     *had = false;
     for (;;) {
@@ -563,15 +577,24 @@ static bool looks_like_source(const char *s, size_t n)
            memchr(file, '/', fl) || memchr(file, '\\', fl);
 }
 
-/* "name(args)": the name has no blanks, unless it spells a type
- * ("type:.eq.struct { a int }"). */
+/* "name(args)": the name has no spaces, unless it spells a type
+ * ("type:.eq.struct { a int }").  Returns the name's length, or 0;
+ * *plain says the name has neither blanks nor control characters. */
+static inline size_t call_name_len(const char *s, size_t n, bool *plain)
+{
+    *plain = false;
+    if (n < 3 || s[n - 1] != ')') return 0;
+    const char *open = memrchr(s, '(', n);
+    if (!open || open == s) return 0;
+    size_t nl = (size_t)(open - s);
+    *plain = !has_below(s, nl, 0x21);
+    return *plain || !memchr(s, ' ', nl) || memchr(s, '{', nl) ? nl : 0;
+}
+
 static bool looks_like_call(const char *s, size_t n)
 {
-    if (n < 3 || s[n - 1] != ')') return false;
-    const char *open = memrchr(s, '(', n);
-    if (!open || open == s) return false;
-    size_t nl = (size_t)(open - s);
-    return (!memchr(s, ' ', nl) && !memchr(s, '\t', nl)) || memchr(s, '{', nl);
+    bool plain;
+    return call_name_len(s, n, &plain) != 0;
 }
 
 /* A cgo symbolizer's frame is a bare name; so is a test runner's "FAIL".
@@ -587,23 +610,24 @@ static bool looks_like_symbol(const char *s, size_t n)
  *   /src/x.c:12 pc=0x..   or   pc=0x..                  cgo frames
  * Trailing " +0x", " fp=", " sp=", " pc=" fields are dropped; paths may
  * contain spaces. */
-static int add_source(gparser *p, const char *s, size_t n)
+static inline int add_source(gparser *p, const char *s, size_t n)
 {
     bool had;
     n = strip_pc_fields(s, n, &had);
     if (n > MAX_NAME) return fail(p, p->lineno, "file name longer than %u bytes", MAX_NAME);
-    if (has_control(s, n)) return fail(p, p->lineno, "control character in file name");
+    if (has_control(s, n)) return has_esc(s, n) ? AGAIN : fail(p, p->lineno, "control character in file name");
     buf_putc(&p->key, KEY_SEP);
     buf_append(&p->key, s, n);
     buf_putc(&p->key, '\n');
     return 0;
 }
 
-static int source_line(gparser *p, const char *s, size_t n)
+static inline int source_line(gparser *p, const char *s, size_t n)
 {
+    int rc = add_source(p, s, n);
+    if (rc) return rc;
     bool created = p->pend == PEND_CREATED;
     p->pend = PEND_NONE;
-    if (add_source(p, s, n) < 0) return -1;
     if (created) p->pend_created_ok = true;
     else p->nframes++;
     return 0;
@@ -611,12 +635,11 @@ static int source_line(gparser *p, const char *s, size_t n)
 
 /* A function line: "pkg.(*T).M[...](args)", "panic(...)", a cgo symbol.
  * The name is everything before the argument list. */
-static int add_function(gparser *p, const char *s, size_t n, bool call)
+static int add_function(gparser *p, const char *s, size_t n, size_t name_len, bool call, bool plain)
 {
-    size_t name_len = n;
-    if (call) name_len = (size_t)((const char *)memrchr(s, '(', n) - s);
     if (name_len > MAX_NAME) return fail(p, p->lineno, "function name longer than %u bytes", MAX_NAME);
-    if (has_control(s, name_len)) return fail(p, p->lineno, "control character in function name");
+    if (!plain && has_control(s, name_len))
+        return has_esc(s, n) ? AGAIN : fail(p, p->lineno, "control character in function name");
     p->pend_key_len = p->key.len;
     p->pend_lineno = p->lineno;
     p->pend = PEND_FUNC;
@@ -660,13 +683,9 @@ static int created_by_line(gparser *p, const char *s, size_t n)
 {
     const char *name = s + 11;
     size_t nl = n - 11;
-    const char *in = NULL;
-    for (size_t i = 0; i + 14 <= nl; i++) {
-        if (memcmp(name + i, " in goroutine ", 14) == 0) {
-            in = name + i;
-            break;
-        }
-    }
+    /* " in goroutine N" ends the line (Go 1.21+); look from the end. */
+    const char *sp = nl ? memrchr(name, ' ', nl) : NULL;
+    const char *in = sp && sp - name >= 13 && memcmp(sp - 13, " in goroutine", 13) == 0 ? sp - 13 : NULL;
     if (in) {
         uint64_t parent;
         size_t d = scan_uint(in + 14, (size_t)(name + nl - in - 14), &parent);
@@ -676,6 +695,7 @@ static int created_by_line(gparser *p, const char *s, size_t n)
         p->cur.parent_id = parent;
         nl = (size_t)(in - name);
     }
+    if (nl <= MAX_NAME && has_control(name, nl) && has_esc(s, n)) return AGAIN;
     if (nl > MAX_NAME || has_control(name, nl))
         return fail(p, p->lineno, "goroutine %llu: malformed \"created by\" line", (unsigned long long)p->cur.id);
     p->pend_key_len = p->key.len;
@@ -690,14 +710,18 @@ static int created_by_line(gparser *p, const char *s, size_t n)
  * and the indent, line/len is the line as it came (for a header). */
 static int stack_line(gparser *p, const char *s, size_t n, const char *line, size_t len)
 {
-    if (STARTS(s, n, "goroutine running on other thread")) {
+    /* Most lines are calls; none of the forms below ends with ')'. */
+    bool plain;
+    size_t name_len = call_name_len(s, n, &plain);
+    if (name_len) return add_function(p, s, n, name_len, true, plain);
+    if (s[0] == 'g' && STARTS(s, n, "goroutine running on other thread")) {
         p->cur.unavailable = true;
         buf_putc(&p->key, KEY_UNAVAILABLE);
         buf_putc(&p->key, '\n');
         p->nframes++;
         return 0;
     }
-    if (STARTS(s, n, "created by ")) return created_by_line(p, s, n);
+    if (s[0] == 'c' && STARTS(s, n, "created by ")) return created_by_line(p, s, n);
     if (s[0] == '.' && STARTS(s, n, "...") && ENDS(s, n, "elided...")) {
         uint64_t count = 0;
         scan_uint(s + 3, n - 3, &count);
@@ -713,31 +737,33 @@ static int stack_line(gparser *p, const char *s, size_t n, const char *line, siz
     if (s[0] == 'n' && STARTS(s, n, "non-Go function")) {
         /* "non-Go function at pc=0x..": a frame in one line; a bare "non-Go
          * function" (a symbolizer that found no name) has a "\tpc=" line. */
-        if (add_function(p, s, n, false) < 0) return -1;
+        int rc = add_function(p, s, n, n, false, false);
+        if (rc) return rc;
         if (n > 15) close_nongo_frame(p);
         return 0;
     }
-    bool call = looks_like_call(s, n);
-    if (call || looks_like_symbol(s, n)) return add_function(p, s, n, call);
+    if (looks_like_symbol(s, n)) return add_function(p, s, n, n, false, false);
     if (looks_like_source(s, n)) {
         /* Its function line is missing (a paste that lost a line). */
         note_damage(p, p->lineno);
         return 0;
     }
+    if (has_esc(line, len)) return AGAIN;
     /* Text after the goroutine: a header, a test runner's trailer, "...". */
     end_goroutine(p);
     return outside_line(p, line, len);
 }
 
-static int frame_line(gparser *p, const char *s, size_t n)
+static inline int frame_line(gparser *p, const char *s, size_t n)
 {
     /* Go's layout: a tab, then the source line of the pending function. */
     if (p->pend != PEND_NONE && n && s[0] == '\t' && !p->prefix.len) return source_line(p, s + 1, n - 1);
     const char *line = s;
     size_t len = n;
-    lprefix_cut(&p->prefix, &s, &n);
+    if (p->prefix.len || (n && (s[0] == ' ' || s[0] == '\t' || s[0] == '\xc2'))) lprefix_cut(&p->prefix, &s, &n);
     if (p->pend != PEND_NONE) {
         if (n && looks_like_source(s, n)) return source_line(p, s, n);
+        if (has_esc(line, len)) return AGAIN;
         if (drop_pending(p)) {
             end_goroutine(p);
             return outside_line(p, line, len);
@@ -828,6 +854,7 @@ static size_t skip_blanks(const char *s, size_t i, size_t n)
  * PC with no symbol. */
 static int counts_line(gparser *p, const char *s, size_t n)
 {
+    while (n && (s[0] == ' ' || s[0] == '\t')) s++, n--;
     if (n == 0) {
         end_goroutine(p);
         return 0;
@@ -933,6 +960,45 @@ static void text_line(gparser *p, const char *s, size_t n)
     if (n == 5 && memcmp(s, "-----", 5) == 0) p->crash_relay = p->seen_goroutine;
 }
 
+static int process_line(gparser *p, const char *s, size_t n);
+
+/* A structured logger's stack field: the whole dump in one line as a JSON
+ * string, "goroutine 1 [running]:\nmain.main()\n\t/x.go:5 +0x1d\n". */
+static bool escaped_dump(const char *s, size_t n)
+{
+    const char *g = memmem(s, n, "goroutine ", 10);
+    return g && memmem(g, (size_t)(s + n - g), "]:\\n", 4);
+}
+
+/* Undoes the string's escapes and reads its lines in turn, all under this
+ * line's number; the text around the string is read as text. */
+static int unescaped_lines(gparser *p, const char *s, size_t n)
+{
+    buf *u = &p->unescaped;
+    u->len = 0;
+    for (size_t i = 0; i < n; i++) {
+        char c = s[i];
+        if (c == '\\' && i + 1 < n) {
+            char e = s[++i];
+            c = e == 'n' ? '\n' : e == 't' ? '\t' : e == 'r' ? '\r' : e;
+        }
+        buf_putc(u, c);
+    }
+    unsigned long long line = p->lineno;
+    int rc = 0;
+    p->in_escaped = true;
+    for (size_t at = 0; at <= u->len && rc >= 0;) {
+        const char *nl = memchr(u->data + at, '\n', u->len - at);
+        size_t end = nl ? (size_t)(nl - u->data) : u->len;
+        p->lineno = line - 1;
+        rc = process_line(p, u->data + at, end - at);
+        at = end + 1;
+    }
+    p->in_escaped = false;
+    p->lineno = line;
+    return rc;
+}
+
 static int outside_line(gparser *p, const char *s, size_t n)
 {
     if (n == 0) {
@@ -943,18 +1009,23 @@ static int outside_line(gparser *p, const char *s, size_t n)
     const char *why;
     const char *at = find_header(s, n, &h, &why);
     if (at) return header_line(p, s, at, &h, why);
-    size_t hl = profile_header(s, n);
+    if (!p->in_escaped && escaped_dump(s, n)) return unescaped_lines(p, s, n);
+    const char *t = s;
+    size_t tn = n;
+    while (tn && (t[0] == ' ' || t[0] == '\t')) t++, tn--; /* an indented debug=1 dump */
+    size_t hl = profile_header(t, tn);
     if (hl) {
         uint64_t total = 0;
-        scan_uint(s + hl, n - hl, &total);
-        p->leak_profile_pending = STARTS(s, n, "goroutineleak profile: ");
+        scan_uint(t + hl, tn - hl, &total);
+        p->leak_profile_pending = STARTS(t, tn, "goroutineleak profile: ");
         p->new_dump_pending = p->seen_goroutine;
         p->pending_total = total;
         p->counts_header_pending = true;
         return 0;
     }
     uint64_t count;
-    if (s[0] >= '0' && s[0] <= '9' && parse_count_header(s, n, &count)) return begin_counts(p, count);
+    if (tn && t[0] >= '0' && t[0] <= '9' && parse_count_header(t, tn, &count)) return begin_counts(p, count);
+    if (has_esc(s, n)) return AGAIN; /* a colored header or headline, perhaps */
     text_line(p, s, n);
     return 0;
 }
@@ -980,10 +1051,22 @@ static void strip_ansi(buf *out, const char *s, size_t n)
     }
 }
 
+static inline int dispatch_line(gparser *p, const char *s, size_t n)
+{
+    switch (p->state) {
+    case P_OUTSIDE: return outside_line(p, s, n);
+    case P_COUNTS: return counts_line(p, s, n);
+    case P_FRAMES: return frame_line(p, s, n);
+    case P_ANCESTOR: return ancestor_line(p, s, n);
+    }
+    return 0;
+}
+
 static int process_line(gparser *p, const char *s, size_t n)
 {
     p->lineno++;
     if (n && s[n - 1] == '\r') n--; /* logs copied from Windows tools */
+    while (n && (s[n - 1] == ' ' || s[n - 1] == '\t')) n--; /* terminals pad, editors keep */
     if (p->lineno == 1 && STARTS(s, n, "\xef\xbb\xbf")) s += 3, n -= 3; /* a byte-order mark */
     if (n > p->opt.max_line) {
         if (p->state == P_OUTSIDE) {
@@ -993,18 +1076,11 @@ static int process_line(gparser *p, const char *s, size_t n)
         return fail(p, p->lineno, "line longer than %zu bytes inside goroutine %llu", p->opt.max_line,
                     (unsigned long long)p->cur.id);
     }
-    if (memchr(s, '\x1b', n)) {
-        strip_ansi(&p->clean, s, n);
-        s = p->clean.data ? p->clean.data : "";
-        n = p->clean.len;
-    }
-    switch (p->state) {
-    case P_OUTSIDE: return outside_line(p, s, n);
-    case P_COUNTS: return counts_line(p, s, n);
-    case P_FRAMES: return frame_line(p, s, n);
-    case P_ANCESTOR: return ancestor_line(p, s, n);
-    }
-    return 0;
+    int rc = dispatch_line(p, s, n);
+    if (rc != AGAIN) return rc;
+    strip_ansi(&p->clean, s, n);
+    rc = dispatch_line(p, p->clean.data ? p->clean.data : "", p->clean.len);
+    return rc == AGAIN ? fail(p, p->lineno, "control character in a stack frame") : rc;
 }
 
 /* ---- public entry points ------------------------------------------------------------------ */
@@ -1026,6 +1102,7 @@ void gparser_free(gparser *p)
     buf_free(&p->carry);
     buf_free(&p->key);
     buf_free(&p->clean);
+    buf_free(&p->unescaped);
     headline_free(&p->head);
     idset_free(&p->ids);
     for (size_t i = 0; i < p->ndeferred; i++) free(p->deferred[i].key);

@@ -38,9 +38,9 @@ static unsigned char token_shape(const char *t, size_t n)
 
 void lprefix_learn(lprefix *p, const char *s, size_t n)
 {
-    memset(p, 0, sizeof *p);
     p->len = n;
-    if (n == 0) return;
+    p->tokens = 0;
+    if (n == 0) return; /* the common case: Go's own output */
     if (n <= LPREFIX_MAX) memcpy(p->text, s, n);
     if (!is_ws(s[n - 1])) return;
     unsigned k = 0;
@@ -92,11 +92,17 @@ void lprefix_cut(const lprefix *p, const char **s, size_t *n)
             *n -= p->len;
         } else if (p->tokens) {
             cut_tokens(p, s, n);
-        } else if (!is_ws(p->text[p->len - 1])) {
+        } else if (p->len <= LPREFIX_MAX && !is_ws(p->text[p->len - 1])) {
             cut_fixed(p, s, n);
         }
     }
-    while (*n && is_ws(**s)) (*s)++, (*n)--;
+    /* Indentation: blanks, and the no-break spaces (C2 A0) a web page
+     * turns them into. */
+    for (;;) {
+        if (*n && is_ws(**s)) (*s)++, (*n)--;
+        else if (*n >= 2 && (unsigned char)(*s)[0] == 0xc2 && (unsigned char)(*s)[1] == 0xa0) *s += 2, *n -= 2;
+        else break;
+    }
 }
 
 bool lprefix_plausible(const char *s, size_t n)

@@ -267,13 +267,13 @@ static void puts_(out *o, const char *s) { put(o, s, strlen(s)); }
 
 typedef enum shape {
     SPACES1, SPACES4, SPACES8, SPACES12, NO_TAB, TIMESTAMP, JOURNALD, QUOTED, LINE_NUMBERS, BLOCK_INDENT,
-    CRLF, COLOR, BOM_NO_NEWLINE, TEST_TRAILER, SHAPES
+    CRLF, COLOR, BOM_NO_NEWLINE, TEST_TRAILER, TRAILING_WS, NBSP, JSON_STRING, SHAPES
 } shape;
 
 static const char *const shape_names[SHAPES] = {
     "tab->1 space", "tab->4 spaces", "tab->8 spaces", "tab->12 spaces", "tab dropped", "RFC 3339 prefix",
     "journald prefix", "> quoting", "CI line numbers", "4-space block", "CRLF", "ANSI colors",
-    "BOM, no final newline", "go test trailer",
+    "BOM, no final newline", "go test trailer", "trailing blanks", "no-break spaces", "a JSON log's string",
 };
 
 /* Rewrites one line (without its newline) as the shape does. */
@@ -297,6 +297,10 @@ static void reshape_line(out *o, shape sh, const char *s, size_t n, size_t linen
             col++;
             continue;
         }
+        if (sh == NBSP) {
+            puts_(o, "\xc2\xa0\xc2\xa0\xc2\xa0\xc2\xa0");
+            continue;
+        }
         int spaces = sh == SPACES1 ? 1 : sh == SPACES4 ? 4 : sh == SPACES12 ? 12 : sh == NO_TAB ? 0 : -1;
         if (sh == JOURNALD || sh == SPACES8 || sh == BLOCK_INDENT) spaces = (int)(8 - col % 8); /* to the next tab stop */
         if (spaces < 0) {
@@ -306,11 +310,26 @@ static void reshape_line(out *o, shape sh, const char *s, size_t n, size_t linen
         for (int k = 0; k < spaces; k++) put(o, " ", 1);
         col += (size_t)spaces;
     }
-    puts_(o, sh == CRLF ? "\r\n" : "\n");
+    puts_(o, sh == CRLF ? "\r\n" : sh == TRAILING_WS ? " \t \n" : "\n");
+}
+
+/* zap, logrus and friends: {"level":"error","stacktrace":"goroutine 1 ...\n..."} */
+static out json_string(const char *t, size_t len)
+{
+    out o = {0};
+    puts_(&o, "{\"level\":\"error\",\"stacktrace\":\"");
+    for (size_t i = 0; i < len; i++) {
+        const char *e = t[i] == '\n' ? "\\n" : t[i] == '\t' ? "\\t" : t[i] == '"' ? "\\\"" : t[i] == '\\' ? "\\\\" : NULL;
+        if (e) puts_(&o, e);
+        else put(&o, t + i, 1);
+    }
+    puts_(&o, "\"}\n");
+    return o;
 }
 
 static out reshape(const char *t, size_t len, shape sh)
 {
+    if (sh == JSON_STRING) return json_string(t, len);
     out o = {0};
     if (sh == BOM_NO_NEWLINE) puts_(&o, "\xef\xbb\xbf");
     size_t lineno = 1;
@@ -358,7 +377,8 @@ static void test_captures_reshaped(void **state)
                 if (r->rc) fail_msg("%s: %s", what, r->error);
                 assert_same_groups(clean, r, what);
                 if (r->m.damaged || r->m.truncated_line) fail_msg("%s: damaged or cut", what);
-                assert_int_equal(r->m.headline.kind, clean->m.headline.kind);
+                /* In a JSON string a headline is not at the start of a field. */
+                if (sh != JSON_STRING) assert_int_equal(r->m.headline.kind, clean->m.headline.kind);
                 done(r);
                 free(o.data);
             }
@@ -445,6 +465,34 @@ static void test_cuts_everywhere(void **state)
     out o = reshape(text, len < 8000 ? len : 8000, JOURNALD);
     cut_everywhere("go1.26.8/panic.txt, journald", o.data, o.len, 1);
     free(o.data);
+    free(text);
+}
+
+/* An indented debug=1 dump (a paste in a list or a quote block). */
+static void test_debug1_indented(void **state)
+{
+    (void)state;
+    size_t len;
+    char *text = slurp(path_to("captures/go1.26.8/debug1.txt"), &len);
+    parsed *clean = parse_n(text, len);
+    assert_int_equal(clean->rc, 0);
+    assert_int_equal(clean->m.total, clean->m.declared_total);
+    for (shape sh = SPACES4; sh <= SPACES8; sh++) {
+        out o = {0};
+        for (size_t ls = 0; ls < len;) {
+            const char *nl = memchr(text + ls, '\n', len - ls);
+            size_t le = nl ? (size_t)(nl - text) : len;
+            puts_(&o, "    ");
+            reshape_line(&o, sh, text + ls, le - ls, 1);
+            ls = le + 1;
+        }
+        parsed *r = parse_n(o.data, o.len);
+        if (r->rc) fail_msg("%s: %s", shape_names[sh], r->error);
+        assert_same_groups(clean, r, shape_names[sh]);
+        done(r);
+        free(o.data);
+    }
+    done(clean);
     free(text);
 }
 
@@ -704,6 +752,23 @@ static void test_old_releases_and_paths(void **state)
     done(r);
 }
 
+/* A prefix longer than the parser keeps verbatim, with no blank before
+ * "goroutine": matched by nothing, so later lines are read as they are. */
+static void test_long_prefix(void **state)
+{
+    (void)state;
+    char text[2048];
+    char pre[240];
+    memset(pre, 'x', sizeof pre - 1);
+    pre[sizeof pre - 1] = '\0';
+    snprintf(text, sizeof text, "%sgoroutine 4 [select]:\nmain.f()\n\t/a.go:1 +0x1\n%s\n\n", pre, pre);
+    parsed *r = parse(text);
+    assert_int_equal(r->rc, 0);
+    assert_int_equal(r->m.total, 1);
+    assert_int_equal(group_with(r, "main.f")->nframes, 1);
+    done(r);
+}
+
 static void test_damaged_stacks(void **state)
 {
     (void)state;
@@ -824,11 +889,13 @@ int main(void)
         cmocka_unit_test(test_captures_reshaped),
         cmocka_unit_test(test_cuts_everywhere),
         cmocka_unit_test(test_debug1_cuts),
+        cmocka_unit_test(test_debug1_indented),
         cmocka_unit_test(test_signal_thread),
         cmocka_unit_test(test_crash_relay_and_duplicates),
         cmocka_unit_test(test_trailers_and_ellipses),
         cmocka_unit_test(test_cut_paste),
         cmocka_unit_test(test_old_releases_and_paths),
+        cmocka_unit_test(test_long_prefix),
         cmocka_unit_test(test_damaged_stacks),
         cmocka_unit_test(test_headlines),
         cmocka_unit_test(test_capture_headlines),

@@ -14,6 +14,7 @@ ground truth of the capture, do not change.  `cut:N` keeps the first N bytes
 (a paste cut short).  The tests (tests/e2e/test_untidy.sh) feed the captures
 of tests/captures and the shared corpus through every shape.
 """
+import json
 import sys
 
 
@@ -60,6 +61,7 @@ SHAPES = {
     "linenum": prefixed(lambda i, l: "%d | " % i, None),
     "indent4": prefixed(lambda i, l: "    "),
     "color": prefixed(lambda i, l: "\x1b[90m%d\x1b[0m " % (1000 + i), None),
+    "nbsp": lambda lines: [l.replace("\t", "\u00a0" * 4) for l in lines],  # a web page's no-break spaces
 }
 
 
@@ -69,6 +71,9 @@ def trailer(text):
 
 WHOLE = {
     "crlf": lambda t: t.replace("\n", "\r\n"),
+    "trailing-ws": lambda t: t.replace("\n", "  \n"),  # a terminal's padding
+    # zap, logrus: the dump as one JSON string in one log line
+    "json-string": lambda t: json.dumps({"level": "error", "stacktrace": t}, ensure_ascii=False) + "\n",
     "bom-nonl": lambda t: "\ufeff" + t.rstrip("\n"),
     "trailer": trailer,
 }
