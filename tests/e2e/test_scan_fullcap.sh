@@ -20,6 +20,7 @@ verdicts() {
 }
 
 start_fixture ailing -fault leak
+sleep 1 # a second of requests: 20 leaked goroutines to look at
 # What the leaking goroutines wait on, from Go's own tools: the protobuf
 # profile's trace through main.handleQuote.func1 parks in runtime.chansend1.
 curl -fsS "$URL/debug/pprof/goroutine" -o "$TMP/goroutine.pb.gz"
