@@ -1062,6 +1062,15 @@ static inline int dispatch_line(gparser *p, const char *s, size_t n)
     return 0;
 }
 
+/* Out of line: the colored lines are rare, the others should not pay for
+ * a second copy of the dispatch. */
+static __attribute__((noinline)) int dispatch_without_colors(gparser *p, const char *s, size_t n)
+{
+    strip_ansi(&p->clean, s, n);
+    int rc = dispatch_line(p, p->clean.data ? p->clean.data : "", p->clean.len);
+    return rc == AGAIN ? fail(p, p->lineno, "control character in a stack frame") : rc;
+}
+
 static int process_line(gparser *p, const char *s, size_t n)
 {
     p->lineno++;
@@ -1077,10 +1086,7 @@ static int process_line(gparser *p, const char *s, size_t n)
                     (unsigned long long)p->cur.id);
     }
     int rc = dispatch_line(p, s, n);
-    if (rc != AGAIN) return rc;
-    strip_ansi(&p->clean, s, n);
-    rc = dispatch_line(p, p->clean.data ? p->clean.data : "", p->clean.len);
-    return rc == AGAIN ? fail(p, p->lineno, "control character in a stack frame") : rc;
+    return rc == AGAIN ? dispatch_without_colors(p, s, n) : rc;
 }
 
 /* ---- public entry points ------------------------------------------------------------------ */
