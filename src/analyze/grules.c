@@ -139,16 +139,26 @@ static bool blocked_in_app(const gctx *c) { return c->app >= 0 && gstate_blockin
 #define GOID_BATCH 16
 #define GOID_STALE_SLACK 8 /* Ps a creating loop may have run on */
 
-static uint64_t id_batches(const ggroup *g)
+/* Linear counting over 128 bits; -1 when (nearly) every bit is set. */
+static double linear_count(const uint64_t bits[2])
 {
-    int zeros = 128 - __builtin_popcountll(g->id_batches[0]) - __builtin_popcountll(g->id_batches[1]);
-    if (zeros == 0) return 600; /* saturated: several hundred batches */
-    return (uint64_t)(-128.0 * log(zeros / 128.0) + 0.5);
+    int zeros = 128 - __builtin_popcountll(bits[0]) - __builtin_popcountll(bits[1]);
+    return zeros < 8 ? -1 : -128.0 * log(zeros / 128.0);
 }
 
+static uint64_t id_batches(const ggroup *g)
+{
+    double n = linear_count(&g->id_batches[0]);
+    if (n < 0) n = 16 * linear_count(&g->id_batches[2]); /* the 1-in-16 sample */
+    if (n < 0) n = 16 * 400.0;                          /* both full: thousands */
+    return (uint64_t)(n + 0.5);
+}
+
+/* Spread: twice the batches one loop would use, and the stale ones, so
+ * that the estimate's error never makes a pool look spread. */
 static bool ids_spread(const ggroup *g)
 {
-    return g->id_max && id_batches(g) > g->count / GOID_BATCH + 1 + GOID_STALE_SLACK;
+    return g->id_max && id_batches(g) > 2 * (g->count / GOID_BATCH + 1) + GOID_STALE_SLACK;
 }
 
 static bool ids_tight(const ggroup *g) { return g->id_max && !ids_spread(g); }
@@ -164,7 +174,7 @@ static void ids_phrase(buf *b, const ggroup *g)
 {
     buf_printf(b, " (ids %llu-%llu in about %llu of the runtime's 16-id batches", (unsigned long long)g->id_min,
                (unsigned long long)g->id_max, (unsigned long long)id_batches(g));
-    buf_puts(b, ids_spread(g) ? ": created one at a time)" : ": created together)");
+    buf_puts(b, ids_spread(g) ? ": created one at a time)" : ")");
 }
 
 /* The fix that follows from the kind of wait, for goroutines nobody will
@@ -584,7 +594,7 @@ static void s_spread(const gctx *c, buf *b)
 {
     blocked_phrase(c, b);
     ids_phrase(b, c->g);
-    buf_puts(b, ", over the process's life, not as one pool");
+    buf_puts(b, ", not a pool started at once");
     closure_phrase(c, b);
     advice_phrase(b, c->state);
 }

@@ -174,8 +174,10 @@ static void fold(ggroup *g, const ggoroutine *r)
     if (r->id > g->id_max) g->id_max = r->id;
     if (r->id) {
         /* Fibonacci hashing of the batch number spreads neighbours. */
-        unsigned bit = (unsigned)(((r->id / 16) * 0x9E3779B97F4A7C15ull) >> 57);
+        uint64_t h = (r->id / 16) * 0x9E3779B97F4A7C15ull;
+        unsigned bit = (unsigned)(h >> 57);
         g->id_batches[bit >> 6] |= 1ull << (bit & 63);
+        if (((h >> 40) & 15) == 0) g->id_batches[2 + (bit >> 6)] |= 1ull << (bit & 63);
     }
     add_labels(g, r->labels, r->count);
 }
@@ -275,8 +277,7 @@ static void merge_into(ggroup *dst, const ggroup *src)
         dst->ids[dst->nids++] = src->ids[i];
     if (src->id_min && (!dst->id_min || src->id_min < dst->id_min)) dst->id_min = src->id_min;
     if (src->id_max > dst->id_max) dst->id_max = src->id_max;
-    dst->id_batches[0] |= src->id_batches[0];
-    dst->id_batches[1] |= src->id_batches[1];
+    for (int i = 0; i < 4; i++) dst->id_batches[i] |= src->id_batches[i];
     for (uint32_t i = 0; i < src->nlabels; i++) add_labels(dst, src->labels[i], src->label_counts[i]);
     if (src->labels_truncated) dst->labels_truncated = true;
 }

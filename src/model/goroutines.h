@@ -94,8 +94,10 @@ typedef struct ggroup {
                                * none (debug=1): ids are handed out in
                                * creation order, so their spread says
                                * whether the group was created at once */
-    uint64_t id_batches[2];   /* which 16-id batches (runtime goid caches)
-                               * the ids fall in, hashed to 128 bits */
+    uint64_t id_batches[4];   /* which 16-id batches (runtime goid caches)
+                               * the ids fall in, hashed to 128 bits: [0..1]
+                               * every batch, [2..3] one batch in 16, for
+                               * groups too large for the first */
     uint32_t labels[GGROUP_MAX_LABELS];
     uint64_t label_counts[GGROUP_MAX_LABELS];
     uint32_t nlabels;

@@ -53,6 +53,12 @@ for dir in "$CAPTURES"/go1.*/; do
   # One creator: the leaked workers of one long-lived loop.  From Go 1.21 the
   # dump names that one parent; their ids are spread among other goroutines.
   check "$v: single-creator leak is a leak" eq "$(class_at "$TMP/d2.json" "$dir/truth.txt" leak-single)" leak
+  # ...and the ids say so: zoo started 20 short-lived goroutines between
+  # two leaked workers, so each worker sits in its own 16-id batch.
+  check "$v: single-creator leak told by its ids" eq "$(jq -r --argjson t "$(truth_json "$dir/truth.txt")" '
+    ($t[] | select(.kind == "leak-single")) as $s
+    | [.groups[] | select(any(.frames[]; .func == $s.func and .line == $s.line)) | .rule] | unique | join(",")' "$TMP/d2.json")" \
+    leak-spread-ids
   parents=$(jq --argjson t "$(truth_json "$dir/truth.txt")" '($t[] | select(.kind == "leak-single")) as $s
     | [.groups[] | select(any(.frames[]; .func == $s.func and .line == $s.line)) | .parent_ids | length] | add' "$TMP/d2.json")
   case $v in
