@@ -13,17 +13,23 @@
 source "$(dirname "$0")/lib.sh"
 rw=$REEF_SRC/tests/realworld
 
-# run_check WHAT ARGS...: check.sh must report no FAIL and no XPASS.
+# run_check WHAT ARGS...: runs check.sh, prints its report, keeps its exit
+# status and last line in TMP/WHAT.rc and TMP/WHAT.out (judged at the end,
+# so that a failing part does not hide the other's report).
 run_check() {
-  local what=$1 rc
+  local what=$1
   shift
   set +e
-  "$rw/check.sh" --reef "$REEF" "$@" >"$TMP/check.out" 2>&1
-  rc=$?
+  "$rw/check.sh" --reef "$REEF" "$@" >"$TMP/$what.out" 2>&1
+  echo $? >"$TMP/$what.rc"
   set -e
-  cat "$TMP/check.out"
-  check "$what: every verdict as EXPECTED.tsv records it" eq "$rc" 0
-  check "$what: rows were checked" contains "$(tail -1 "$TMP/check.out")" " expectations: "
+  cat "$TMP/$what.out"
+}
+
+# judge WHAT: no FAIL and no XPASS, and rows were checked.
+judge() {
+  check "$1: every verdict as EXPECTED.tsv records it" eq "$(cat "$TMP/$1.rc")" 0
+  check "$1: rows were checked" contains "$(tail -1 "$TMP/$1.out")" " expectations: "
 }
 
 run_check captures
@@ -32,6 +38,7 @@ bin=$REEF_BUILD/realworld-bin
 if [[ ! -x $bin/nats-server ]] &&
   ! GOFLAGS=-mod=mod go list -m github.com/nats-io/nats-server/v2@v2.12.15 >/dev/null 2>&1; then
   echo "SKIP live part: nats-server is not built and the Go module proxy cannot be reached"
+  judge captures
   pass
   exit 0
 fi
@@ -46,4 +53,6 @@ RW_NATS_PPROF_PORT=$(closed_port)
 ) 9>"$REEF_BUILD/.realworld.lock"
 check "live: facts recorded" contains "$(cat "$TMP/live/nats-slow/facts.tsv")" "slow_consumers"
 run_check live --captures "$TMP/live" --only nats-ok,nats-slow --live
+judge captures
+judge live
 pass
