@@ -69,9 +69,14 @@ static void add_group(const ggroup ***list, size_t *n, size_t *cap, const ggroup
  * is one range and a count in it a binary search away. */
 static const gmodel *parked_model;
 
-static const char *app_func(const gmodel *m, const ggroup *g)
+/* The outermost application frame: the loop the goroutine was started to
+ * run (a stream's recvLoop, whose innermost application frame may be in
+ * the gRPC library).  Its package is the object's. */
+static const char *entry_func(const gmodel *m, const ggroup *g)
 {
-    return gmodel_str(m, g->frames[ggroup_app_frame(m, g)].func);
+    uint32_t i = g->nframes;
+    while (i > 0 && gfunc_is_std(gmodel_str(m, g->frames[i - 1].func))) i--;
+    return gmodel_str(m, g->frames[i ? i - 1 : 0].func);
 }
 
 static int cmp_pkg(const char *a, const char *b)
@@ -84,7 +89,7 @@ static int cmp_pkg(const char *a, const char *b)
 static int cmp_parked(const void *pa, const void *pb)
 {
     const ggroup *a = *(const ggroup *const *)pa, *b = *(const ggroup *const *)pb;
-    int c = cmp_pkg(app_func(parked_model, a), app_func(parked_model, b));
+    int c = cmp_pkg(entry_func(parked_model, a), entry_func(parked_model, b));
     return c ? c : (a->count > b->count) - (a->count < b->count);
 }
 
@@ -397,14 +402,13 @@ static void s_idle(const gctx *c, buf *b)
     what_phrase(c, b);
 }
 
-/* True when a's and b's innermost application frames are different
- * functions of one package. */
+/* True when a and b were started in one package (their entry functions)
+ * and park at different places (their innermost application frames). */
 static bool same_pkg(const gmodel *m, const ggroup *a, const ggroup *b)
 {
-    const char *af = gmodel_str(m, a->frames[ggroup_app_frame(m, a)].func);
-    const char *bf = gmodel_str(m, b->frames[ggroup_app_frame(m, b)].func);
-    size_t pl = gfunc_pkg_len(bf);
-    return strcmp(af, bf) != 0 && gfunc_pkg_len(af) == pl && strncmp(af, bf, pl) == 0;
+    const char *ia = gmodel_str(m, a->frames[ggroup_app_frame(m, a)].func);
+    const char *ib = gmodel_str(m, b->frames[ggroup_app_frame(m, b)].func);
+    return strcmp(ia, ib) != 0 && cmp_pkg(entry_func(m, a), entry_func(m, b)) == 0;
 }
 
 /* A server keeps one reader per connection; a group of the same size,
@@ -435,11 +439,13 @@ static void s_per_connection(const gctx *c, buf *b)
 }
 
 /* The same goes for any object that owns several goroutines (a consumer
- * with a flush loop and a monitor loop; a raft group with a file writer and
- * either a leader or a follower loop): loops of one package parked in equal
- * numbers, or one as many as two others together, are one per object,
- * created and ended together.  Positive evidence of a leak (many creators,
- * spread ids, abandoned sends) is weighed before this rule. */
+ * with a flush loop and a monitor loop; a watch stream with a send loop and
+ * a receive loop; a raft group with a file writer and either a leader or a
+ * follower loop): loops started in one package, parked in equal numbers, or
+ * one as many as two others together, are one per object, created and
+ * ended together.  Such objects are made by many goroutines (one per
+ * stream or request), so this rule comes before the leak rules that count
+ * creators; a leak whose size matches another group by chance is missed. */
 
 /* First index in [lo, hi) of the parked list whose package is not below
  * fn's (by_count: whose package is fn's and count not below n). */
@@ -448,7 +454,7 @@ static size_t parked_lower(const gctx *c, size_t lo, size_t hi, const char *fn, 
     while (lo < hi) {
         size_t mid = lo + (hi - lo) / 2;
         const ggroup *h = c->facts->parked[mid];
-        int cmp = cmp_pkg(app_func(c->m, h), fn);
+        int cmp = cmp_pkg(entry_func(c->m, h), fn);
         if (cmp < 0 || (cmp == 0 && by_count && h->count < n)) lo = mid + 1;
         else hi = mid;
     }
@@ -458,7 +464,7 @@ static size_t parked_lower(const gctx *c, size_t lo, size_t hi, const char *fn, 
 /* A parked group of fn's package with count n, other than g and not fn. */
 static const ggroup *parked_with(const gctx *c, size_t lo, size_t hi, uint64_t n, const ggroup *not)
 {
-    const char *fn = gmodel_str(c->m, c->g->frames[c->app].func);
+    const char *fn = entry_func(c->m, c->g);
     for (size_t i = parked_lower(c, lo, hi, fn, true, n); i < hi && c->facts->parked[i]->count == n; i++) {
         const ggroup *h = c->facts->parked[i];
         if (h != c->g && h != not && same_pkg(c->m, h, c->g)) return h;
@@ -473,9 +479,9 @@ static bool m_per_object(gctx *c)
     const ggroup *g = c->g;
     const gfacts *f = c->facts;
     if (g->count < c->opt->leak_min || (c->state && !gstate_blocking(c->state)) || !f->nparked) return false;
-    const char *fn = gmodel_str(c->m, g->frames[c->app].func);
+    const char *fn = entry_func(c->m, g);
     size_t lo = parked_lower(c, 0, f->nparked, fn, false, 0), hi = lo;
-    while (hi < f->nparked && cmp_pkg(app_func(c->m, f->parked[hi]), fn) == 0) hi++;
+    while (hi < f->nparked && cmp_pkg(entry_func(c->m, f->parked[hi]), fn) == 0) hi++;
     if ((c->other = parked_with(c, lo, hi, g->count, NULL)) != NULL) return true;
     if (hi - lo > PER_OBJECT_PAIRS_MAX) return false;
     for (size_t i = lo; i < hi; i++) {
@@ -498,8 +504,8 @@ static void s_per_object(const gctx *c, buf *b)
     buf_printf(b, ", in step with %s:%u (%s)%s: one of each per object of %.*s, not a leak unless the objects are",
                gshort_path(gmodel_str(c->m, c->other->frames[ha].file)), c->other->frames[ha].line,
                gmodel_str(c->m, c->other->frames[ha].func),
-               c->other->count == n ? " (as many)" : " (their counts add up)", (int)gfunc_pkg_len(gmodel_str(c->m, c->g->frames[c->app].func)),
-               gmodel_str(c->m, c->g->frames[c->app].func));
+               c->other->count == n ? " (as many)" : " (their counts add up)",
+               (int)gfunc_pkg_len(entry_func(c->m, c->g)), entry_func(c->m, c->g));
 }
 
 static bool m_forever(gctx *c)
@@ -688,12 +694,12 @@ static const grule rules[] = {
     {"idle", GCLASS_IDLE, m_idle, s_idle},
     {"per-connection", GCLASS_OTHER, m_per_connection, s_per_connection},
     {"blocked-forever", GCLASS_LEAK, m_forever, s_forever},
+    {"per-object", GCLASS_OTHER, m_per_object, s_per_object},
     {"leak-many-creators", GCLASS_LEAK, m_many_creators, s_many_creators},
     {"leak-spread-ids", GCLASS_LEAK, m_spread, s_spread},
     {"leak-abandoned-send", GCLASS_LEAK, m_abandoned_send, s_abandoned_send},
     {"leak-closure-per-call", GCLASS_LEAK, m_closure_unknown_parent, s_closure_unknown_parent},
     {"pool", GCLASS_OTHER, m_pool_tight, s_pool_tight},
-    {"per-object", GCLASS_OTHER, m_per_object, s_per_object},
     {"parked-debug1", GCLASS_LEAK, m_parked1, s_parked1},
     {"other", GCLASS_OTHER, m_any, s_other},
 };

@@ -292,6 +292,38 @@ static void test_per_connection(void **state)
     gmodel_free(&m);
 }
 
+/* etcd's watch streams: per stream a send loop and a receive loop, the
+ * latter parked inside gRPC; started per stream by many goroutines of a
+ * gRPC server, so without this rule they would be leaks.  And a pool of
+ * workers on one sync.Cond, started together. */
+static void test_per_object_streams(void **state)
+{
+    (void)state;
+    static const char send_loop[] = "runtime.selectgo\x01/go/src/runtime/select.go:351\n"
+                                    "go.etcd.io/etcd/server/v3/etcdserver/api/v3rpc.(*serverWatchStream).sendLoop\x01/m/v3rpc/watch.go:400\n"
+                                    "\x03go.etcd.io/etcd/server/v3/etcdserver/api/v3rpc.(*watchServer).Watch\x01/m/v3rpc/watch.go:190\n";
+    static const char recv_loop[] = "runtime.selectgo\x01/go/src/runtime/select.go:351\n"
+                                    "google.golang.org/grpc/internal/transport.(*recvBufferReader).read\x01/m/grpc/transport.go:181\n"
+                                    "google.golang.org/grpc.(*serverStream).RecvMsg\x01/m/grpc/stream.go:1700\n"
+                                    "go.etcd.io/etcd/server/v3/etcdserver/api/v3rpc.(*serverWatchStream).recvLoop\x01/m/v3rpc/watch.go:250\n"
+                                    "\x03go.etcd.io/etcd/server/v3/etcdserver/api/v3rpc.(*watchServer).Watch\x01/m/v3rpc/watch.go:210\n";
+    static const char cond_pool[] = "sync.runtime_notifyListWait\x01/go/src/runtime/sema.go:617\n"
+                                    "sync.(*Cond).Wait\x01/go/src/sync/cond.go:71\n"
+                                    "example.com/q.(*queue).worker\x01/src/q/q.go:40\n"
+                                    "\x03" "example.com/q.New\x01/src/q/q.go:20\n";
+    gmodel m;
+    gmodel_init(&m);
+    add_n(&m, send_loop, "select", 25, 1000, 9, MANY_PARENTS);
+    add_n(&m, recv_loop, "select", 25, 1001, 9, MANY_PARENTS);
+    run(&m);
+    assert_string_equal(group_with(&m, "go.etcd.io/etcd/server/v3/etcdserver/api/v3rpc.(*serverWatchStream).sendLoop")->rule,
+                        "per-object");
+    assert_string_equal(group_with(&m, "google.golang.org/grpc/internal/transport.(*recvBufferReader).read")->rule,
+                        "per-object");
+    gmodel_free(&m);
+    assert_string_equal(rule_of(cond_pool, "sync.Cond.Wait", 30, 50, 1), "pool");
+}
+
 /* debug=1: Cond and WaitGroup waits in application code get the channel
  * waits' treatment; loops of one object in step are not leaks. */
 static void test_debug1(void **state)
@@ -477,6 +509,7 @@ int main(void)
         cmocka_unit_test(test_upstream_wait),
         cmocka_unit_test(test_net_write),
         cmocka_unit_test(test_per_connection),
+        cmocka_unit_test(test_per_object_streams),
         cmocka_unit_test(test_debug1),
         cmocka_unit_test(test_deadlock_headline),
         cmocka_unit_test(test_timeout_order),
