@@ -85,6 +85,7 @@ struct gparser {
     lprefix prefix;
     buf clean;             /* a line with its ANSI color codes removed */
     buf unescaped;         /* a dump held in one line as a JSON string */
+    buf docker;            /* the "log" string of a Docker json-file line */
     bool in_escaped;       /* reading the lines of `unescaped` */
 
     /* The goroutine being read. */
@@ -1062,6 +1063,47 @@ static inline int dispatch_line(gparser *p, const char *s, size_t n)
     return 0;
 }
 
+static int dispatch_without_colors(gparser *p, const char *s, size_t n);
+
+/* Undoes a JSON string's escapes (\n \t \r \" \\ \/ \u00XX) up to its closing
+ * quote; returns the length read. */
+static size_t json_unescape(buf *out, const char *s, size_t n)
+{
+    size_t i = 0;
+    for (; i < n && s[i] != '"'; i++) {
+        char c = s[i];
+        if (c == '\\' && i + 1 < n) {
+            char e = s[++i];
+            c = e == 'n' ? '\n' : e == 't' ? '\t' : e == 'r' ? '\r' : e;
+            if (e == 'u' && i + 4 < n && s[i + 1] == '0' && s[i + 2] == '0' && scan_hex(s + i + 3, 2) == 2) {
+                unsigned v = 0;
+                for (int k = 3; k <= 4; k++) v = v * 16 + (unsigned)(s[i + k] <= '9' ? s[i + k] - '0' : (s[i + k] | 0x20) - 'a' + 10);
+                c = (char)v;
+                i += 4;
+            }
+        }
+        buf_putc(out, c);
+    }
+    return i;
+}
+
+/* Docker's json-file log driver (and `docker logs` of it as stored):
+ * {"log":"\tmain.go:5 +0x1d\n","stream":"stderr","time":"..."}, one
+ * line of output each.  The line read is the "log" string. */
+static int docker_line(gparser *p, const char *s, size_t n)
+{
+    size_t at = 7;
+    while (at < n && s[at] == ' ') at++;
+    if (at == n || s[at] != '"') return dispatch_line(p, s, n); /* not a string */
+    p->docker.len = 0;
+    json_unescape(&p->docker, s + at + 1, n - at - 1);
+    size_t len = p->docker.len;
+    while (len && (p->docker.data[len - 1] == '\n' || p->docker.data[len - 1] == '\r')) len--;
+    const char *line = p->docker.data ? p->docker.data : "";
+    int rc = dispatch_line(p, line, len);
+    return rc == AGAIN ? dispatch_without_colors(p, line, len) : rc;
+}
+
 /* Out of line: the colored lines are rare, the others should not pay for
  * a second copy of the dispatch. */
 static __attribute__((noinline)) int dispatch_without_colors(gparser *p, const char *s, size_t n)
@@ -1085,6 +1127,7 @@ static int process_line(gparser *p, const char *s, size_t n)
         return fail(p, p->lineno, "line longer than %zu bytes inside goroutine %llu", p->opt.max_line,
                     (unsigned long long)p->cur.id);
     }
+    if (n > 8 && s[0] == '{' && memcmp(s, "{\"log\":", 7) == 0) return docker_line(p, s, n);
     int rc = dispatch_line(p, s, n);
     return rc == AGAIN ? dispatch_without_colors(p, s, n) : rc;
 }
@@ -1109,6 +1152,7 @@ void gparser_free(gparser *p)
     buf_free(&p->key);
     buf_free(&p->clean);
     buf_free(&p->unescaped);
+    buf_free(&p->docker);
     headline_free(&p->head);
     idset_free(&p->ids);
     for (size_t i = 0; i < p->ndeferred; i++) free(p->deferred[i].key);

@@ -267,14 +267,17 @@ static void puts_(out *o, const char *s) { put(o, s, strlen(s)); }
 
 typedef enum shape {
     SPACES1, SPACES4, SPACES8, SPACES12, NO_TAB, TIMESTAMP, JOURNALD, QUOTED, LINE_NUMBERS, BLOCK_INDENT,
-    CRLF, COLOR, BOM_NO_NEWLINE, TEST_TRAILER, TRAILING_WS, NBSP, JSON_STRING, SHAPES
+    CRLF, COLOR, BOM_NO_NEWLINE, TEST_TRAILER, TRAILING_WS, NBSP, JSON_STRING, DOCKER_JSON, SHAPES
 } shape;
 
 static const char *const shape_names[SHAPES] = {
     "tab->1 space", "tab->4 spaces", "tab->8 spaces", "tab->12 spaces", "tab dropped", "RFC 3339 prefix",
     "journald prefix", "> quoting", "CI line numbers", "4-space block", "CRLF", "ANSI colors",
     "BOM, no final newline", "go test trailer", "trailing blanks", "no-break spaces", "a JSON log's string",
+    "Docker json-file lines",
 };
+
+static void put_json_escaped(out *o, const char *t, size_t len);
 
 /* Rewrites one line (without its newline) as the shape does. */
 static void reshape_line(out *o, shape sh, const char *s, size_t n, size_t lineno)
@@ -288,6 +291,13 @@ static void reshape_line(out *o, shape sh, const char *s, size_t n, size_t linen
     case BLOCK_INDENT: snprintf(pre, sizeof pre, "    "); break;
     case COLOR: snprintf(pre, sizeof pre, "\x1b[90m%zu\x1b[0m ", 1000 + lineno); break;
     default: break;
+    }
+    if (sh == DOCKER_JSON) {
+        puts_(o, "{\"log\":\"");
+        put_json_escaped(o, s, n);
+        snprintf(pre, sizeof pre, "\\n\",\"stream\":\"stderr\",\"time\":\"2026-11-29T11:45:49.%09zuZ\"}\n", lineno);
+        puts_(o, pre);
+        return;
     }
     puts_(o, pre);
     size_t col = strlen(pre);
@@ -313,16 +323,21 @@ static void reshape_line(out *o, shape sh, const char *s, size_t n, size_t linen
     puts_(o, sh == CRLF ? "\r\n" : sh == TRAILING_WS ? " \t \n" : "\n");
 }
 
+static void put_json_escaped(out *o, const char *t, size_t len)
+{
+    for (size_t i = 0; i < len; i++) {
+        const char *e = t[i] == '\n' ? "\\n" : t[i] == '\t' ? "\\t" : t[i] == '"' ? "\\\"" : t[i] == '\\' ? "\\\\" : NULL;
+        if (e) puts_(o, e);
+        else put(o, t + i, 1);
+    }
+}
+
 /* zap, logrus and friends: {"level":"error","stacktrace":"goroutine 1 ...\n..."} */
 static out json_string(const char *t, size_t len)
 {
     out o = {0};
     puts_(&o, "{\"level\":\"error\",\"stacktrace\":\"");
-    for (size_t i = 0; i < len; i++) {
-        const char *e = t[i] == '\n' ? "\\n" : t[i] == '\t' ? "\\t" : t[i] == '"' ? "\\\"" : t[i] == '\\' ? "\\\\" : NULL;
-        if (e) puts_(&o, e);
-        else put(&o, t + i, 1);
-    }
+    put_json_escaped(&o, t, len);
     puts_(&o, "\"}\n");
     return o;
 }

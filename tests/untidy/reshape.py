@@ -62,6 +62,9 @@ SHAPES = {
     "indent4": prefixed(lambda i, l: "    "),
     "color": prefixed(lambda i, l: "\x1b[90m%d\x1b[0m " % (1000 + i), None),
     "nbsp": lambda lines: [l.replace("\t", "\u00a0" * 4) for l in lines],  # a web page's no-break spaces
+    # Docker's json-file log driver: each line a JSON object
+    "docker-json": lambda lines: [json.dumps({"log": l + "\n", "stream": "stderr", "time": "2026-11-29T11:45:%02d.%09dZ" % (i % 60, i * 7919)},
+                                             ensure_ascii=False, separators=(",", ":")) for i, l in enumerate(lines)],
 }
 
 
