@@ -18,6 +18,9 @@
 #                                                taken by other means (ls, the kernel)
 #   buildinfo.txt                                `go version -m` of the server
 #
+# STATE-long (e.g. proxy-hang-long, etcd-ok-long) holds STATE for 66 s and
+# forces a GC before capturing, so that the dump carries wait minutes.
+#
 # With --scan REEF DIR, also runs `REEF scan` (10 s window) against each
 # live state and keeps its text and JSON in DIR, for the report; reef's
 # output is never a capture's truth.  STATE defaults to all of:
@@ -191,6 +194,8 @@ capture() {
     "$(sed -n 's/^goroutine profile: total \([0-9]*\)$/\1/p' "$dir/goroutine-debug1.txt")" >>"$dir/facts.tsv"
   printf 'goroutines_debug2_count\t%s\n' \
     "$(grep -c '^goroutine [0-9]* \[' "$dir/goroutine-debug2.txt")" >>"$dir/facts.tsv"
+  printf 'goroutines_waiting_minutes\t%s\n' \
+    "$(grep -c '^goroutine [0-9]* \[.*, [0-9]* minutes' "$dir/goroutine-debug2.txt")" >>"$dir/facts.tsv"
   gzip -9n "$dir/goroutine-debug2.txt"
 }
 
@@ -212,6 +217,13 @@ scan_live() {
 finish() {
   local state=$1 dir=$2 base=$3 pid=$4
   sleep 3
+  if [[ $state == *-long ]]; then
+    # Held past a minute, then one GC (heap?gc=1): Go prints a blocked
+    # goroutine's wait in whole minutes, and only once a GC has seen it.
+    sleep 63
+    curl -fsS --max-time 30 -o /dev/null "$base/debug/pprof/heap?gc=1" || die "forcing a GC"
+    printf 'held_seconds\t66\n' >>"$dir/facts.tsv"
+  fi
   capture "$dir" "$base" "$pid"
   [[ -z ${5:-} ]] || curl -fsS --max-time 30 "$5" | gzip -9n >"$dir/metrics.txt.gz"
   [[ -z ${6:-} ]] || nats_monitor "$dir" "$6"
@@ -247,7 +259,7 @@ nats_state() {
   pid=$SERVER_PID
   wait_http "http://127.0.0.1:$m/varz"
   wait_http "http://127.0.0.1:$pp/debug/pprof/"
-  case $state in
+  case ${state%-long} in
     nats-idle) printf 'client_connections\t0\n' >>"$dir/facts.tsv" ;;
     nats-ok) start_load "$dir" nats-ok -addr "127.0.0.1:$p" -n 100 ;;
     nats-slow) start_load "$dir" nats-slow -addr "127.0.0.1:$p" -n 20 -msgs 2000 -size 4096 ;;
@@ -293,13 +305,13 @@ http://127.0.0.1:19080 {
 }
 EOF
   # 0 is Caddy's default: no cap.
-  sed -i "s/MAXCONNS/$([[ $state == proxy-pool ]] && echo 10 || echo 0)/" "$work/Caddyfile"
+  sed -i "s/MAXCONNS/$([[ ${state%-long} == proxy-pool ]] && echo 10 || echo 0)/" "$work/Caddyfile"
   listening 19080 12019
   start_server caddy env HOME="$work" XDG_DATA_HOME="$work/data" XDG_CONFIG_HOME="$work/config" \
     "$bin/caddy" run --config "$work/Caddyfile" --adapter caddyfile
   pid=$SERVER_PID
   wait_http http://127.0.0.1:12019/debug/pprof/
-  case $state in
+  case ${state%-long} in
     proxy-idle) printf 'client_connections\t0\n' >>"$dir/facts.tsv" ;;
     proxy-ok) start_load "$dir" proxy-ok -proxy http://127.0.0.1:19080 -backend 127.0.0.1:19081 -n 100 ;;
     proxy-hang) start_load "$dir" proxy-hang -proxy http://127.0.0.1:19080 -backend 127.0.0.1:19081 -n 100 ;;
@@ -329,7 +341,7 @@ etcd_state() {
     --initial-cluster rw=http://127.0.0.1:12380 --enable-pprof --log-level warn
   pid=$SERVER_PID
   wait_http http://127.0.0.1:12379/health
-  case $state in
+  case ${state%-long} in
     etcd-idle) printf 'watches\t0\n' >>"$dir/facts.tsv" ;;
     etcd-ok) start_load "$dir" etcd-ok -endpoint http://127.0.0.1:12379 -n 100 ;;
     etcd-slow) start_load "$dir" etcd-slow -endpoint http://127.0.0.1:12379 -n 20 ;;
