@@ -49,6 +49,10 @@ while [[ $# -gt 0 ]]; do
   esac
 done
 states=("$@")
+# Absolute: the driver is built from inside its own directory.
+mkdir -p "$bin" "$out"
+bin=$(cd "$bin" && pwd)
+out=$(cd "$out" && pwd)
 [[ ${#states[@]} -gt 0 ]] || states=(nats-idle nats-ok nats-slow proxy-idle proxy-ok proxy-hang proxy-pool etcd-idle etcd-ok etcd-slow)
 
 work=$(mktemp -d "${TMPDIR:-/tmp}/reef-realworld.XXXXXX")
