@@ -24,8 +24,11 @@
 # With --scan REEF DIR, also runs `REEF scan` (10 s window) against each
 # live state and keeps its text and JSON in DIR, for the report; reef's
 # output is never a capture's truth.  STATE defaults to all of:
-#   nats-idle nats-ok nats-slow proxy-idle proxy-ok proxy-hang proxy-pool
-#   etcd-idle etcd-ok etcd-slow
+#   nats-idle nats-ok nats-slow nats-slow-long proxy-idle proxy-ok
+#   proxy-hang proxy-hang-long proxy-pool etcd-idle etcd-ok etcd-ok-long
+#   etcd-slow
+# (nats-ok-busy is a nats-ok capture that caught write loops runnable:
+# run nats-ok until its dump has a runnable writeLoop group, and rename.)
 # Loopback only; every wait is bounded; everything started is stopped.
 set -euo pipefail
 
@@ -43,7 +46,7 @@ while [[ $# -gt 0 ]]; do
     --bin) bin=$2; shift 2 ;;
     --out) out=$2; shift 2 ;;
     --scan) reef=$2; scandir=$3; shift 3 ;;
-    -h|--help) sed -n '2,25p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,/^set -euo/p' "$0" | sed '$d'; exit 0 ;;
     -*) echo "capture.sh: unknown option $1" >&2; exit 2 ;;
     *) break ;;
   esac
@@ -53,7 +56,8 @@ states=("$@")
 mkdir -p "$bin" "$out"
 bin=$(cd "$bin" && pwd)
 out=$(cd "$out" && pwd)
-[[ ${#states[@]} -gt 0 ]] || states=(nats-idle nats-ok nats-slow proxy-idle proxy-ok proxy-hang proxy-pool etcd-idle etcd-ok etcd-slow)
+[[ ${#states[@]} -gt 0 ]] || states=(nats-idle nats-ok nats-slow nats-slow-long proxy-idle proxy-ok
+  proxy-hang proxy-hang-long proxy-pool etcd-idle etcd-ok etcd-ok-long etcd-slow)
 
 work=$(mktemp -d "${TMPDIR:-/tmp}/reef-realworld.XXXXXX")
 pids=()
@@ -61,7 +65,7 @@ LOAD_PID=
 cleanup() {
   local p
   for p in "${pids[@]:-}"; do
-    [[ -n $p ]] && kill "$p" 2>/dev/null && wait "$p" 2>/dev/null
+    [[ -n $p ]] && kill "$p" 2>/dev/null && { wait "$p" 2>/dev/null || true; }
   done
   rm -rf "$work"
 }
