@@ -22,6 +22,8 @@
 # change `xfail` to `pass` in EXPECTED.tsv so it stays right).  Exit status
 # 1 when any row is FAIL or XPASS, 0 otherwise; 2 for bad usage or data.
 set -euo pipefail
+# A reef that fails inside $(...) must stop the check, not read as a verdict.
+shopt -s inherit_errexit
 
 here=$(cd "$(dirname "$0")" && pwd)
 reef=${REEF:-$here/../../build/reef}
@@ -170,6 +172,7 @@ holds() {
   esac
 }
 
+trap 'echo "check.sh: reef or jq failed on row: ${cap:-} ${dump:-} ${check:-}" >&2' ERR
 declare -A tally=([PASS]=0 [XFAIL]=0 [FAIL]=0 [XPASS]=0)
 while IFS=$'\t' read -r cap dump check want today why when; do
   [[ -z $cap || $cap == \#* ]] && continue
