@@ -81,8 +81,10 @@ struct gparser {
     bool pend_call;        /* the pending line was "name(args)": surely a frame */
     bool pend_created_ok;  /* a "created by" came with its source line */
 
-    /* Log prefix in front of the lines of the current goroutine. */
+    /* Log prefix in front of the lines of the current goroutine, and in
+     * front of a debug=1 dump's lines (learnt from its profile header). */
     lprefix prefix;
+    lprefix counts_prefix;
     buf clean;             /* a line with its ANSI color codes removed */
     buf unescaped;         /* a dump held in one line as a JSON string */
     buf docker;            /* the "log" string of a Docker json-file line */
@@ -846,27 +848,36 @@ static size_t counts_name_len(const char *s, size_t n)
 
 static size_t skip_blanks(const char *s, size_t i, size_t n)
 {
-    while (i < n && (s[i] == '\t' || s[i] == ' ')) i++;
-    return i;
+    for (;;) {
+        if (i < n && (s[i] == '\t' || s[i] == ' ')) i++;
+        else if (i + 1 < n && s[i] == '\xc2' && s[i + 1] == '\xa0') i += 2; /* a web page's no-break space */
+        else return i;
+    }
 }
 
 /* "#\t0x4dc28e\tmain.main.func2+0xe\t\t/tmp/t1/main.go:17" (the runtime
  * pads with tabs, which pastes turn into spaces), or "#\t0x4dc28e" for a
- * PC with no symbol. */
+ * PC with no symbol.  A "#" line that does not read so (its tabs were
+ * dropped) is left out and said; a line without "#" ends the block. */
 static int counts_line(gparser *p, const char *s, size_t n)
 {
-    while (n && (s[0] == ' ' || s[0] == '\t')) s++, n--;
-    if (n == 0) {
+    const char *line = s;
+    size_t len = n;
+    if (p->counts_prefix.len || (n && (s[0] == ' ' || s[0] == '\t' || s[0] == '\xc2')))
+        lprefix_cut(&p->counts_prefix, &s, &n);
+    if (n == 0 || s[0] != '#') {
         end_goroutine(p);
-        return 0;
+        return n ? outside_line(p, line, len) : 0;
     }
     if (STARTS(s, n, "# labels: ")) {
         p->cur.labels = intern_labels(p->model, s + 10, n - 10);
         return 0;
     }
-    size_t i = s[0] == '#' ? skip_blanks(s, 1, n) : 0;
-    if (i < 2 || !STARTS(s + i, n - i, "0x"))
-        return fail(p, p->lineno, "expected a frame (\"#\\t0x...\") in the debug=1 block");
+    size_t i = skip_blanks(s, 1, n);
+    if (i < 2 || !STARTS(s + i, n - i, "0x")) {
+        note_damage(p, p->lineno);
+        return 0;
+    }
     i = skip_blanks(s, i + 2 + scan_hex(s + i + 2, n - i - 2), n);
     if (i == n) { /* unsymbolized PC */
         buf_puts(&p->key, "?\x01:0\n");
@@ -878,12 +889,14 @@ static int counts_line(gparser *p, const char *s, size_t n)
     size_t f = i + fl;
     if (STARTS(s + f, n - f, "+0x")) f += 3 + scan_hex(s + f + 3, n - f - 3);
     f = skip_blanks(s, f, n);
-    if (f == n) return fail(p, p->lineno, "debug=1 frame has no file:line");
-    if (fl == 0 || fl > MAX_NAME || has_control(fn, fl))
-        return fail(p, p->lineno, "malformed function name in debug=1 frame");
+    if (f == n || fl == 0 || fl > MAX_NAME || n - f > MAX_NAME) {
+        note_damage(p, p->lineno);
+        return 0;
+    }
     const char *file = s + f;
     size_t filel = n - f;
-    if (filel > MAX_NAME || has_control(file, filel)) return fail(p, p->lineno, "malformed file name in debug=1 frame");
+    if (has_control(fn, fl) || has_control(file, filel))
+        return has_esc(s, n) ? AGAIN : fail(p, p->lineno, "control character in a debug=1 frame");
     buf_append(&p->key, fn, fl);
     buf_putc(&p->key, KEY_SEP);
     buf_append(&p->key, file, filel);
@@ -963,28 +976,36 @@ static void text_line(gparser *p, const char *s, size_t n)
 
 static int process_line(gparser *p, const char *s, size_t n);
 
+static size_t json_unescape(buf *out, const char *s, size_t n);
+
+/* Whether the quote at s[i] ends or starts a string: an even number of
+ * backslashes before it. */
+static bool unescaped_quote(const char *s, size_t i)
+{
+    size_t bs = 0;
+    while (bs < i && s[i - 1 - bs] == '\\') bs++;
+    return bs % 2 == 0;
+}
+
 /* A structured logger's stack field: the whole dump in one line as a JSON
  * string, "goroutine 1 [running]:\nmain.main()\n\t/x.go:5 +0x1d\n". */
 static bool escaped_dump(const char *s, size_t n)
 {
-    const char *g = memmem(s, n, "goroutine ", 10);
-    return g && memmem(g, (size_t)(s + n - g), "]:\\n", 4);
+    const char *g = memmem(s, n, "goroutine", 9);
+    return g && (memmem(g, (size_t)(s + n - g), "]:\\n", 4) || profile_header(g, (size_t)(s + n - g)));
 }
 
 /* Undoes the string's escapes and reads its lines in turn, all under this
- * line's number; the text around the string is read as text. */
+ * line's number; the fields around the string are the logger's. */
 static int unescaped_lines(gparser *p, const char *s, size_t n)
 {
+    /* The string starts after the last unescaped quote before the dump. */
+    size_t start = (size_t)((const char *)memmem(s, n, "goroutine", 9) - s);
+    while (start > 0 && !(s[start - 1] == '"' && unescaped_quote(s, start - 1))) start--;
     buf *u = &p->unescaped;
     u->len = 0;
-    for (size_t i = 0; i < n; i++) {
-        char c = s[i];
-        if (c == '\\' && i + 1 < n) {
-            char e = s[++i];
-            c = e == 'n' ? '\n' : e == 't' ? '\t' : e == 'r' ? '\r' : e;
-        }
-        buf_putc(u, c);
-    }
+    json_unescape(u, s + start, n - start);
+    buf_reserve(u, 1); /* data is never NULL below */
     unsigned long long line = p->lineno;
     int rc = 0;
     p->in_escaped = true;
@@ -1013,8 +1034,19 @@ static int outside_line(gparser *p, const char *s, size_t n)
     if (!p->in_escaped && escaped_dump(s, n)) return unescaped_lines(p, s, n);
     const char *t = s;
     size_t tn = n;
-    while (tn && (t[0] == ' ' || t[0] == '\t')) t++, tn--; /* an indented debug=1 dump */
+    if (p->counts_prefix.len || t[0] == ' ' || t[0] == '\t') lprefix_cut(&p->counts_prefix, &t, &tn);
     size_t hl = profile_header(t, tn);
+    if (!hl) {
+        /* A debug=1 dump in a log: its prefix is learnt from this line. */
+        const char *g = memmem(s, n, "goroutine", 9);
+        if (g && (hl = profile_header(g, (size_t)(s + n - g))) && lprefix_plausible(s, (size_t)(g - s))) {
+            lprefix_learn(&p->counts_prefix, s, (size_t)(g - s));
+            tn = (size_t)(s + n - g);
+            t = g;
+        } else {
+            hl = 0;
+        }
+    }
     if (hl) {
         uint64_t total = 0;
         scan_uint(t + hl, tn - hl, &total);
@@ -1116,8 +1148,9 @@ static __attribute__((noinline)) int dispatch_without_colors(gparser *p, const c
 static int process_line(gparser *p, const char *s, size_t n)
 {
     p->lineno++;
-    if (n && s[n - 1] == '\r') n--; /* logs copied from Windows tools */
-    while (n && (s[n - 1] == ' ' || s[n - 1] == '\t')) n--; /* terminals pad, editors keep */
+    /* CR of logs copied from Windows tools (twice, after a second
+     * conversion), blanks that terminals pad with and editors keep. */
+    while (n && (s[n - 1] == '\r' || s[n - 1] == ' ' || s[n - 1] == '\t')) n--;
     if (p->lineno == 1 && STARTS(s, n, "\xef\xbb\xbf")) s += 3, n -= 3; /* a byte-order mark */
     if (n > p->opt.max_line) {
         if (p->state == P_OUTSIDE) {

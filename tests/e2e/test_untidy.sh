@@ -55,6 +55,7 @@ declare -A TRUE_COUNT=(
   [08-gostackparse-frameselided.txt]=2 [09-gostackparse-ancestors.txt]=3 [10-gostackparse-cgo.txt]=3
   [11-gostackparse-waitsince.txt]=9 [12-panicparse-panicweb-debug2.txt]=71 [25-glassdb-test-timeout-go122.txt]=4
   [26-k8s-25331-etcd3-watch-go110.txt]=32 [27-etcd-5509-double-rlock.txt]=28
+  [02-erigon-debug1-20k.txt]=20161 [05-nats-debug1-7k.txt]=7046 [32-cdk-erigon-debug1-txgaslogger-leak.txt]=5171
 )
 mkdir -p "$TMP/shapes"
 for f in "${!TRUE_COUNT[@]}"; do

@@ -392,8 +392,7 @@ static void test_captures_reshaped(void **state)
                 if (r->rc) fail_msg("%s: %s", what, r->error);
                 assert_same_groups(clean, r, what);
                 if (r->m.damaged || r->m.truncated_line) fail_msg("%s: damaged or cut", what);
-                /* In a JSON string a headline is not at the start of a field. */
-                if (sh != JSON_STRING) assert_int_equal(r->m.headline.kind, clean->m.headline.kind);
+                assert_int_equal(r->m.headline.kind, clean->m.headline.kind);
                 done(r);
                 free(o.data);
             }
@@ -483,7 +482,8 @@ static void test_cuts_everywhere(void **state)
     free(text);
 }
 
-/* An indented debug=1 dump (a paste in a list or a quote block). */
+/* A debug=1 dump indented (a paste in a list) or in a log (prefixed,
+ * quoted, numbered, colored, Docker's JSON lines). */
 static void test_debug1_indented(void **state)
 {
     (void)state;
@@ -504,6 +504,16 @@ static void test_debug1_indented(void **state)
         parsed *r = parse_n(o.data, o.len);
         if (r->rc) fail_msg("%s: %s", shape_names[sh], r->error);
         assert_same_groups(clean, r, shape_names[sh]);
+        done(r);
+        free(o.data);
+    }
+    static const shape logged[] = {TIMESTAMP, JOURNALD, QUOTED, LINE_NUMBERS, CRLF, COLOR, DOCKER_JSON, TRAILING_WS};
+    for (size_t i = 0; i < sizeof logged / sizeof logged[0]; i++) {
+        out o = reshape(text, len, logged[i]);
+        parsed *r = parse_n(o.data, o.len);
+        if (r->rc) fail_msg("debug=1, %s: %s", shape_names[logged[i]], r->error);
+        assert_same_groups(clean, r, shape_names[logged[i]]);
+        assert_int_equal(r->m.declared_total, clean->m.declared_total);
         done(r);
         free(o.data);
     }
