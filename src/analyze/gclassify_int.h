@@ -17,6 +17,13 @@ typedef struct glock_site {
     int64_t wait_max;
 } glock_site;
 
+/* A group filed under a module: that of its innermost application frame,
+ * or of its entry function (key is that frame's function name). */
+typedef struct gpartner {
+    const ggroup *g;
+    const char *key;
+} gpartner;
+
 /* Facts about the whole dump that single groups are judged against. */
 typedef struct gfacts {
     glock_site *sites;
@@ -25,9 +32,11 @@ typedef struct gfacts {
     unsigned http_waiter_groups;
     const ggroup **readers;     /* groups reading a connection in application code */
     size_t nreaders;
-    const ggroup **parked;      /* groups in application code, not running, of at
-                                 * least --leak-min goroutines */
-    size_t nparked;
+    gpartner *partners;         /* groups in application code, waiting (not on
+                                 * a lock or a pool, not sleeping), of at least
+                                 * --leak-min goroutines: partners of
+                                 * per-object loops, sorted by module and count */
+    size_t npartners;
 } gfacts;
 
 void gfacts_collect(gfacts *f, const gmodel *m, uint64_t leak_min);

@@ -65,41 +65,70 @@ static void add_group(const ggroup ***list, size_t *n, size_t *cap, const ggroup
     (*list)[(*n)++] = g;
 }
 
-/* Parked groups are sorted by package, then count, so a group's package
- * is one range and a count in it a binary search away. */
-static const gmodel *parked_model;
+/* Parked groups are sorted by module, then count, so a group's module is
+ * one range and a count in it a binary search away. */
 
-/* The outermost application frame: the loop the goroutine was started to
- * run (a stream's recvLoop, whose innermost application frame may be in
- * the gRPC library).  Its package is the object's. */
-static const char *entry_func(const gmodel *m, const ggroup *g)
+/* The module a function belongs to, as far as its name shows: the host and
+ * one more path element (go.etcd.io/etcd, google.golang.org/grpc), two on
+ * hosts that name an owner first (github.com/nats-io/nats-server), or the
+ * first element when it has no dot (main, mymodule). */
+static size_t module_len(const char *func)
 {
-    uint32_t i = g->nframes;
-    while (i > 0 && gfunc_is_std(gmodel_str(m, g->frames[i - 1].func))) i--;
-    return gmodel_str(m, g->frames[i ? i - 1 : 0].func);
+    static const char *const owner_hosts[] = {"github.com/", "gitlab.com/", "bitbucket.org/", "golang.org/"};
+    size_t pl = gfunc_pkg_len(func), n = strcspn(func, "/");
+    if (n >= pl || !memchr(func, '.', n)) return n < pl ? n : pl;
+    int more = 1;
+    for (size_t i = 0; i < sizeof owner_hosts / sizeof *owner_hosts; i++)
+        if (strncmp(func, owner_hosts[i], strlen(owner_hosts[i])) == 0) more = 2;
+    while (more-- > 0 && n < pl) n += 1 + strcspn(func + n + 1, "/");
+    return n < pl ? n : pl;
 }
 
-static int cmp_pkg(const char *a, const char *b)
+static const char *app_func(const gmodel *m, const ggroup *g)
 {
-    size_t la = gfunc_pkg_len(a), lb = gfunc_pkg_len(b);
+    return gmodel_str(m, g->frames[ggroup_app_frame(m, g)].func);
+}
+
+static int cmp_module(const char *a, const char *b)
+{
+    size_t la = module_len(a), lb = module_len(b);
     int c = strncmp(a, b, la < lb ? la : lb);
     return c ? c : (la > lb) - (la < lb);
 }
 
-static int cmp_parked(const void *pa, const void *pb)
+/* The outermost application frame: the loop the goroutine was started to
+ * run (a stream's send loop blocked inside gRPC is still etcd's). */
+static const char *entry_func(const gmodel *m, const ggroup *g)
 {
-    const ggroup *a = *(const ggroup *const *)pa, *b = *(const ggroup *const *)pb;
-    int c = cmp_pkg(entry_func(parked_model, a), entry_func(parked_model, b));
-    return c ? c : (a->count > b->count) - (a->count < b->count);
+    uint32_t i = g->nframes;
+    while (i > 1 && gfunc_is_std(gmodel_str(m, g->frames[i - 1].func))) i--;
+    return gmodel_str(m, g->frames[i - 1].func);
+}
+
+static int cmp_partner(const void *pa, const void *pb)
+{
+    const gpartner *a = pa, *b = pb;
+    int c = cmp_module(a->key, b->key);
+    return c ? c : (a->g->count > b->g->count) - (a->g->count < b->g->count);
+}
+
+/* A group is filed under the module of its innermost application frame,
+ * and also under that of its entry function when that differs. */
+static void add_partner(gfacts *f, size_t *cap, const gmodel *m, const ggroup *g)
+{
+    const char *keys[2] = {app_func(m, g), entry_func(m, g)};
+    for (int k = 0; k < 2; k++) {
+        if (k == 1 && cmp_module(keys[0], keys[1]) == 0) break;
+        f->partners = xgrow(f->partners, cap, f->npartners + 1, sizeof *f->partners);
+        f->partners[f->npartners++] = (gpartner){.g = g, .key = keys[k]};
+    }
 }
 
 void gfacts_collect(gfacts *f, const gmodel *m, uint64_t leak_min)
 {
-    /* Sleepers and readers (debug=1 has no states to say so) are not
-     * parked waiting on another goroutine. */
-    static const char *const not_parked[] = {"time.Sleep", "internal/poll.runtime_pollWait"};
+    static const char *const sleep[] = {"time.Sleep"};
     memset(f, 0, sizeof *f);
-    size_t site_cap = 0, reader_cap = 0, parked_cap = 0;
+    size_t site_cap = 0, reader_cap = 0, partner_cap = 0;
     for (size_t i = 0; i < m->ngroups; i++) {
         const ggroup *g = &m->groups[i];
         if (g->leaked || ggroup_is_running(m, g)) continue;
@@ -111,22 +140,17 @@ void gfacts_collect(gfacts *f, const gmodel *m, uint64_t leak_min)
         if (gframe_find(m, g, gpool_waits, gpool_nwaits) >= 0) continue;
         int lc = lock_caller(m, g);
         if (lc >= 0) add_lock_site(f, &site_cap, g, &g->frames[lc]);
-        else if (g->count >= leak_min && ggroup_app_frame(m, g) >= 0 && gframe_find(m, g, not_parked, 2) < 0 &&
-                 (!g->state || gstate_blocking(gmodel_str(m, g->state))))
-            add_group(&f->parked, &f->nparked, &parked_cap, g);
+        else if (g->count >= leak_min && ggroup_app_frame(m, g) >= 0 && gframe_find(m, g, sleep, 1) < 0)
+            add_partner(f, &partner_cap, m, g);
     }
-    if (f->nparked > 1) {
-        parked_model = m;
-        qsort(f->parked, f->nparked, sizeof *f->parked, cmp_parked);
-        parked_model = NULL;
-    }
+    if (f->npartners > 1) qsort(f->partners, f->npartners, sizeof *f->partners, cmp_partner);
 }
 
 void gfacts_free(gfacts *f)
 {
     free(f->sites);
     free(f->readers);
-    free(f->parked);
+    free(f->partners);
     memset(f, 0, sizeof *f);
 }
 
@@ -402,27 +426,33 @@ static void s_idle(const gctx *c, buf *b)
     what_phrase(c, b);
 }
 
-/* True when a and b were started in one package (their entry functions)
- * and park at different places (their innermost application frames). */
-static bool same_pkg(const gmodel *m, const ggroup *a, const ggroup *b)
+/* True when a and b park at different places (their innermost application
+ * frames) of one module. */
+static bool same_module(const gmodel *m, const ggroup *a, const ggroup *b)
 {
-    const char *ia = gmodel_str(m, a->frames[ggroup_app_frame(m, a)].func);
-    const char *ib = gmodel_str(m, b->frames[ggroup_app_frame(m, b)].func);
-    return strcmp(ia, ib) != 0 && cmp_pkg(entry_func(m, a), entry_func(m, b)) == 0;
+    const char *ia = app_func(m, a), *ib = app_func(m, b);
+    return strcmp(ia, ib) != 0 && cmp_module(ia, ib) == 0;
 }
 
-/* A server keeps one reader per connection; a group of the same size,
- * parked in the same package, is that connection's other loop (a write
- * loop waiting on a Cond or a channel for something to send). */
+/* A server keeps one reader per connection; a group parked in the same
+ * module, as many or somewhat fewer, is each connection's other loop (a
+ * write loop waiting on a Cond or a channel for something to send). */
 static bool m_per_connection(gctx *c)
 {
     const ggroup *g = c->g;
     if (g->count < 2 || (c->state && !gstate_blocking(c->state))) return false;
+    /* The connections: every reader of the module.  Under load some of
+     * the other loops are busy (running, flushing), so fewer than that may
+     * be parked, but never more; under half is left to the leak rules. */
+    uint64_t conns = 0;
     for (size_t i = 0; i < c->facts->nreaders; i++) {
         const ggroup *r = c->facts->readers[i];
-        if (r != g && r->count == g->count && same_pkg(c->m, r, g)) return (c->other = r) != NULL;
+        if (r != g && same_module(c->m, r, g)) {
+            conns += r->count;
+            if (!c->other || r->count > c->other->count) c->other = r;
+        }
     }
-    return false;
+    return c->other && g->count <= conns && 2 * g->count >= conns;
 }
 
 static void s_per_connection(const gctx *c, buf *b)
@@ -432,7 +462,7 @@ static void s_per_connection(const gctx *c, buf *b)
     buf_printf(b, "%llu goroutines parked in %s", (unsigned long long)n, c->state ? c->state : "application code");
     gwait_phrase(b, c->g);
     gsite_phrase(b, c->m, c->g, c->app);
-    buf_printf(b, ", one per connection: as many as the connection readers at %s:%u (%s); per-connection state of "
+    buf_printf(b, ", one per connection: no more than the connection readers at %s:%u (%s); per-connection state of "
                   "a server, not a leak, while the connections are open",
                gshort_path(gmodel_str(c->m, c->other->frames[ra].file)), c->other->frames[ra].line,
                gmodel_str(c->m, c->other->frames[ra].func));
@@ -441,57 +471,78 @@ static void s_per_connection(const gctx *c, buf *b)
 /* The same goes for any object that owns several goroutines (a consumer
  * with a flush loop and a monitor loop; a watch stream with a send loop and
  * a receive loop; a raft group with a file writer and either a leader or a
- * follower loop): loops started in one package, parked in equal numbers, or
+ * follower loop): loops of one module, parked in equal numbers, or
  * one as many as two others together, are one per object, created and
  * ended together.  Such objects are made by many goroutines (one per
  * stream or request), so this rule comes before the leak rules that count
  * creators; a leak whose size matches another group by chance is missed. */
 
-/* First index in [lo, hi) of the parked list whose package is not below
- * fn's (by_count: whose package is fn's and count not below n). */
-static size_t parked_lower(const gctx *c, size_t lo, size_t hi, const char *fn, bool by_count, uint64_t n)
+/* First index of the partner list whose module is not below key's
+ * (by_count: whose module is key's and count not below n). */
+static size_t partner_lower(const gfacts *f, const char *key, bool by_count, uint64_t n)
 {
+    size_t lo = 0, hi = f->npartners;
     while (lo < hi) {
         size_t mid = lo + (hi - lo) / 2;
-        const ggroup *h = c->facts->parked[mid];
-        int cmp = cmp_pkg(entry_func(c->m, h), fn);
-        if (cmp < 0 || (cmp == 0 && by_count && h->count < n)) lo = mid + 1;
+        const gpartner *p = &f->partners[mid];
+        int cmp = cmp_module(p->key, key);
+        if (cmp < 0 || (cmp == 0 && by_count && p->g->count < n)) lo = mid + 1;
         else hi = mid;
     }
     return lo;
 }
 
-/* A parked group of fn's package with count n, other than g and not fn. */
-static const ggroup *parked_with(const gctx *c, size_t lo, size_t hi, uint64_t n, const ggroup *not)
+/* Parked on another goroutine: not reading the network (debug=1 has no
+ * states to say so). */
+static bool is_parked(const gmodel *m, const ggroup *g)
 {
-    const char *fn = entry_func(c->m, c->g);
-    for (size_t i = parked_lower(c, lo, hi, fn, true, n); i < hi && c->facts->parked[i]->count == n; i++) {
-        const ggroup *h = c->facts->parked[i];
-        if (h != c->g && h != not && same_pkg(c->m, h, c->g)) return h;
+    static const char *const poll[] = {"internal/poll.runtime_pollWait"};
+    return gframe_find(m, g, poll, 1) < 0 && (!g->state || gstate_blocking(gmodel_str(m, g->state)));
+}
+
+/* A partner filed under key's module with count n that parks elsewhere
+ * than c's group and is not `not` (parked only: a sum of counts is weaker
+ * evidence than one equal count, and readers are too common for it). */
+static const ggroup *partner_with(const gctx *c, const char *key, uint64_t n, const ggroup *not, bool parked)
+{
+    const gfacts *f = c->facts;
+    const char *fn = app_func(c->m, c->g);
+    for (size_t i = partner_lower(f, key, true, n);
+         i < f->npartners && f->partners[i].g->count == n && cmp_module(f->partners[i].key, key) == 0; i++) {
+        const ggroup *h = f->partners[i].g;
+        if (h != c->g && h != not && strcmp(app_func(c->m, h), fn) != 0 && (!parked || is_parked(c->m, h)))
+            return h;
     }
     return NULL;
 }
 
-#define PER_OBJECT_PAIRS_MAX 64 /* packages with more parked groups: equal counts only */
+#define PER_OBJECT_PAIRS_MAX 64 /* modules with more partners: equal counts only */
+
+/* Under one key: a partner as large, or two that add up. */
+static bool in_step(gctx *c, const char *key)
+{
+    const gfacts *f = c->facts;
+    const ggroup *g = c->g;
+    if ((c->other = partner_with(c, key, g->count, NULL, false)) != NULL) return true;
+    size_t lo = partner_lower(f, key, false, 0), hi = lo;
+    while (hi < f->npartners && cmp_module(f->partners[hi].key, key) == 0) hi++;
+    if (hi - lo > PER_OBJECT_PAIRS_MAX || !is_parked(c->m, g)) return false;
+    for (size_t i = lo; i < hi; i++) {
+        const ggroup *h = f->partners[i].g;
+        if (h == g || !is_parked(c->m, h) || strcmp(app_func(c->m, h), app_func(c->m, g)) == 0) continue;
+        if ((h->count < g->count && partner_with(c, key, g->count - h->count, h, true)) ||
+            partner_with(c, key, g->count + h->count, h, true))
+            return (c->other = h) != NULL;
+    }
+    return false;
+}
 
 static bool m_per_object(gctx *c)
 {
     const ggroup *g = c->g;
-    const gfacts *f = c->facts;
-    if (g->count < c->opt->leak_min || (c->state && !gstate_blocking(c->state)) || !f->nparked) return false;
-    const char *fn = entry_func(c->m, g);
-    size_t lo = parked_lower(c, 0, f->nparked, fn, false, 0), hi = lo;
-    while (hi < f->nparked && cmp_pkg(entry_func(c->m, f->parked[hi]), fn) == 0) hi++;
-    if ((c->other = parked_with(c, lo, hi, g->count, NULL)) != NULL) return true;
-    if (hi - lo > PER_OBJECT_PAIRS_MAX) return false;
-    for (size_t i = lo; i < hi; i++) {
-        const ggroup *h = f->parked[i];
-        if (h == g || !same_pkg(c->m, h, g)) continue;
-        if ((h->count < g->count && parked_with(c, lo, hi, g->count - h->count, h)) ||
-            parked_with(c, lo, hi, g->count + h->count, h))
-            return (c->other = h) != NULL;
-    }
-    return false;
+    if (g->count < c->opt->leak_min || (c->state && !gstate_blocking(c->state)) || !c->facts->npartners) return false;
+    const char *inner = app_func(c->m, g), *entry = entry_func(c->m, g);
+    return in_step(c, inner) || (cmp_module(inner, entry) != 0 && in_step(c, entry));
 }
 
 static void s_per_object(const gctx *c, buf *b)
@@ -505,7 +556,7 @@ static void s_per_object(const gctx *c, buf *b)
                gshort_path(gmodel_str(c->m, c->other->frames[ha].file)), c->other->frames[ha].line,
                gmodel_str(c->m, c->other->frames[ha].func),
                c->other->count == n ? " (as many)" : " (their counts add up)",
-               (int)gfunc_pkg_len(entry_func(c->m, c->g)), entry_func(c->m, c->g));
+               (int)module_len(app_func(c->m, c->g)), app_func(c->m, c->g));
 }
 
 static bool m_forever(gctx *c)

@@ -280,6 +280,21 @@ static void test_per_connection(void **state)
     assert_null(strstr(w->reason, "buffer"));
     gmodel_free(&m);
 
+    /* Under load some write loops are busy flushing: fewer parked than
+     * readers is still one per connection, under half is not. */
+    gmodel_init(&m);
+    add_n(&m, conn_reader, "IO wait", 30, 100, 2, ONE_PARENT);
+    add_n(&m, conn_writer, "sync.Cond.Wait", 20, 101, 2 + 30, ONE_PARENT);
+    run(&m);
+    assert_string_equal(group_with(&m, "example.com/broker.(*client).writeLoop")->rule, "per-connection");
+    gmodel_free(&m);
+    gmodel_init(&m);
+    add_n(&m, conn_reader, "IO wait", 30, 100, 2, ONE_PARENT);
+    add_n(&m, conn_writer, "sync.Cond.Wait", 14, 101, 2 + 30, ONE_PARENT);
+    run(&m);
+    assert_int_equal(group_with(&m, "example.com/broker.(*client).writeLoop")->cls, GCLASS_LEAK);
+    gmodel_free(&m);
+
     /* One more writer than readers: no longer explained by connections. */
     gmodel_init(&m);
     add_n(&m, conn_reader, "IO wait", 30, 100, 2, ONE_PARENT);
