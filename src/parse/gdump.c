@@ -752,6 +752,10 @@ static int stack_line(gparser *p, const char *s, size_t n, const char *line, siz
         return 0;
     }
     if (has_esc(line, len)) return AGAIN;
+    /* A call whose line was broken (a terminal's wrapping, an editor's):
+     * the frames after it are lost, and that is said. */
+    const char *open = memchr(s, '(', n);
+    if (open && open > s && !memchr(s, ' ', (size_t)(open - s))) note_damage(p, p->lineno);
     /* Text after the goroutine: a header, a test runner's trailer, "...". */
     end_goroutine(p);
     return outside_line(p, line, len);

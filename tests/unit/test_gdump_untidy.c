@@ -807,6 +807,13 @@ static void test_damaged_stacks(void **state)
     assert_int_equal(group_with(r, "main.main")->nframes, 1);
     assert_int_equal(group_with(r, "main.g")->nframes, 1);
     done(r);
+    /* A call line broken in two by a terminal: the count holds, the loss is said. */
+    r = parse("goroutine 1 [running]:\nmain.f(0x1,\n 0x2)\n\t/a.go:1 +0x1\nmain.main()\n\t/a.go:2 +0x1\n\n"
+              "goroutine 2 [select]:\nmain.g()\n\t/b.go:2 +0x1\n");
+    assert_int_equal(r->rc, 0);
+    assert_int_equal(r->m.total, 2);
+    assert_true(r->m.damaged_line == 2 || r->m.damaged_line == 3);
+    done(r);
 }
 
 static void test_headlines(void **state)
