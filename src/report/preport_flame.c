@@ -21,15 +21,27 @@
 typedef void (*frame_fn)(void *ctx, const char *name);
 
 /* Stacks are stored leaf first: each is decoded here, then walked
- * backwards.  Released at the end of each report. */
+ * backwards; unnul holds a name rewritten by without_nul.  Both are
+ * released at the end of each report. */
 static uint32_t *locs;
 static size_t locs_cap;
+static buf unnul;
 
 static void release_locs(void)
 {
+    buf_free(&unnul);
     free(locs);
     locs = NULL;
     locs_cap = 0;
+}
+
+/* A name with NUL bytes inside, with each shown as '_' (as folded shows
+ * blanks), so that it is neither cut nor merged with another. */
+static const char *without_nul(const char *name, size_t n)
+{
+    unnul.len = 0;
+    for (size_t i = 0; i < n; i++) buf_putc(&unnul, name[i] ? name[i] : '_');
+    return buf_cstr(&unnul);
 }
 
 static void each_frame_root_first(const profile *p, const psample *s, frame_fn fn, void *ctx)
@@ -48,7 +60,9 @@ static void each_frame_root_first(const profile *p, const psample *s, frame_fn f
         for (uint32_t j = loc->nlines; j-- > 0;) {
             const pline *ln = &p->lines[loc->first_line + j];
             const char *name = ln->func == UINT32_MAX ? "" : profile_str(p, p->functions[ln->func].name);
-            fn(ctx, *name ? name : profile_unnamed_frame(p, loc, unnamed, sizeof unnamed));
+            size_t n = ln->func == UINT32_MAX ? 0 : profile_strlen(p, p->functions[ln->func].name);
+            if (n && strlen(name) != n) name = without_nul(name, n);
+            fn(ctx, n ? name : profile_unnamed_frame(p, loc, unnamed, sizeof unnamed));
         }
     }
 }

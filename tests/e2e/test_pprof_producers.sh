@@ -49,6 +49,8 @@ done
 check "two names that differ after a NUL are two rows" eq "$(grep -c 'main.a' "$TMP/out")" 2
 check "the bytes after the NUL are printed" eq "$(tr '\000' '@' <"$TMP/out" | grep -c 'main.a@one')" 1
 check "an empty mapping name is <unknown>, not []" eq "$(grep -c '\[\]' "$TMP/out")" 0
+"$REEF" pprof folded "$ODD/odd-names.pb.gz" >"$TMP/folded"
+check "folded: the NUL shown as _, two stacks" eq "$(grep -c '^main.root;main.a_\(one\|two\) ' "$TMP/folded")" 2
 
 # --names pprof: the names go tool pprof shows by default (its demangler's
 # simplification); the default keeps the names of the file.
