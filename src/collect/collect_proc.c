@@ -286,9 +286,12 @@ static int read_status(const char *root, proc_snapshot *s, char *err, size_t err
 /* ---- TCP sockets: net/tcp and tcp6 ---- */
 
 /* The TCP sockets of the namespace, before matching them to the process's
- * descriptors.  A cap keeps memory bounded on a host with an absurd number
- * of sockets; beyond it some may be missed (and counted as other sockets). */
+ * descriptors.  Caps keep memory bounded on a host with an absurd number of
+ * sockets; beyond them some connections may be missed (and counted as other
+ * sockets).  Listeners have a cap of their own, so that a namespace full of
+ * connections cannot crowd out the few listening sockets the rules need. */
 #define MAX_NAMESPACE_SOCKETS 65536
+#define MAX_NAMESPACE_LISTENERS 65536
 #define TCP_ESTABLISHED 0x01
 #define TCP_CLOSE_WAIT 0x08
 #define TCP_LISTEN 0x0A
@@ -304,6 +307,7 @@ typedef struct listener {
 typedef struct listeners {
     listener *v;
     size_t n, cap;
+    size_t nconn, nlisten; /* of n, kept against each cap */
 } listeners;
 
 /* "0100007F" or 32 hex digits: each 32-bit word is printed in the host's
@@ -363,9 +367,13 @@ static bool read_tcp(const char *path, listeners *ls)
     char *line;
     size_t len;
     proc_lines_next(&l, &len); /* the column header */
-    while ((line = proc_lines_next(&l, &len)) && ls->n < MAX_NAMESPACE_SOCKETS) {
+    while ((line = proc_lines_next(&l, &len))) {
         listener one;
         if (!parse_tcp_line(line, &one)) continue;
+        size_t *kept = one.state == TCP_LISTEN ? &ls->nlisten : &ls->nconn;
+        size_t cap = one.state == TCP_LISTEN ? MAX_NAMESPACE_LISTENERS : MAX_NAMESPACE_SOCKETS;
+        if (*kept >= cap) continue;
+        (*kept)++;
         ls->v = xgrow(ls->v, &ls->cap, ls->n + 1, sizeof *ls->v);
         ls->v[ls->n++] = one;
     }
