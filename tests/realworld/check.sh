@@ -81,20 +81,26 @@ scan_replay() {
     (cd "$here/load" && GOFLAGS=-buildvcs=false CGO_ENABLED=0 go build -o "$tmp/load" .) ||
       { echo "check.sh: cannot build tests/realworld/load" >&2; exit 2; }
   fi
+  local log=$tmp/$1.replay rc=0
   rm -f "$tmp/fifo" && mkfifo "$tmp/fifo"
-  "$tmp/load" replay -dir "$caps/$1" -hold 2m <"$tmp/fifo" >"$tmp/replay.out" 2>&1 &
+  "$tmp/load" replay -dir "$caps/$1" -hold 2m <"$tmp/fifo" >"$log" 2>&1 &
   local pid=$!
   exec {fd}>"$tmp/fifo"
   for ((i = 0; i < 100; i++)); do
-    url=$(sed -n 's/^listening on //p' "$tmp/replay.out")
+    url=$(sed -n 's/^listening on //p' "$log" 2>/dev/null)
     [[ -z $url ]] || break
     sleep 0.1
   done
-  [[ -n $url ]] || { cat "$tmp/replay.out" >&2; echo "check.sh: replay of $1 did not start" >&2; exit 2; }
+  [[ -n $url ]] || { cat "$log" >&2; echo "check.sh: replay of $1 did not start" >&2; exit 2; }
   # Exit 1 is a finding; its progress lines are not wanted, a sanitizer's
   # report is (the suite runs under ASan+UBSan too).
-  "$reef" scan --url "$url" --window 2s --samples 2 --json >"$2" 2>"$tmp/scan.err" || true
+  "$reef" scan --url "$url" --window 2s --samples 2 --json >"$2" 2>"$tmp/scan.err" || rc=$?
   grep -E 'Sanitizer|runtime error' "$tmp/scan.err" >&2 || true
+  if [[ $rc -gt 1 ]]; then
+    cat "$tmp/scan.err" >&2
+    echo "check.sh: reef scan of the replayed $1 exited $rc" >&2
+    exit 2
+  fi
   exec {fd}>&-
   wait "$pid" || true
 }
@@ -199,4 +205,5 @@ done <"$here/EXPECTED.tsv"
 total=$((tally[PASS] + tally[XFAIL] + tally[FAIL] + tally[XPASS]))
 [[ $total -gt 0 ]] || { echo "check.sh: EXPECTED.tsv has no rows" >&2; exit 2; }
 echo "realworld: $total expectations: ${tally[PASS]} pass, ${tally[XFAIL]} xfail (known wrong), ${tally[FAIL]} fail, ${tally[XPASS]} xpass"
-[[ ${tally[FAIL]} -eq 0 && ${tally[XPASS]} -eq 0 ]]
+trap - ERR
+[[ ${tally[FAIL]} -eq 0 && ${tally[XPASS]} -eq 0 ]] || exit 1
