@@ -144,6 +144,20 @@ if [[ -d $CORPUS ]]; then
   check "07: text starts with Go's line" eq "${OUT%%$'\n'*}" "fatal error: concurrent map writes (3 times) (line 4)"
 fi
 
+# ---- modules named go.*: application code, not the standard library ----
+# etcd's debug=1 profile (tests/realworld): the goroutines with a go.etcd.io
+# frame, summed from the profile's blocks by awk, are all kept by
+# --hide-runtime and none is "idle".
+ETCD1=$REEF_SRC/tests/realworld/captures/etcd-ok/goroutine-debug1.txt
+if [[ -f $ETCD1 ]]; then
+  want=$(awk '/^[0-9]+ @/ {n = $1; hit = 0} /^#\t0x[0-9a-f]+\tgo\.etcd\.io\// {if (!hit) {s += n; hit = 1}} END {print s}' "$ETCD1")
+  check "go.etcd.io goroutines found by awk" test "$want" -gt 0
+  check "--hide-runtime keeps every go.etcd.io goroutine" eq \
+    "$("$REEF" goroutines --json --hide-runtime "$ETCD1" | jq '[.groups[] | select(any(.frames[]; .func | startswith("go.etcd.io/"))) | .count] | add')" "$want"
+  check "no go.etcd.io goroutine is idle" eq \
+    "$("$REEF" goroutines --json "$ETCD1" | jq '[.groups[] | select(any(.frames[]; .func | startswith("go.etcd.io/")) and .class == "idle")] | length')" 0
+fi
+
 # ---- live: the healthy zoo over HTTP, debug=2 and debug=1 ----
 build_fixtures
 "$FIXTURES/zoo" -set healthy -mode serve -truth "$TMP/truth-live.txt" >"$TMP/zoo.out" 2>"$TMP/zoo.out.err" &
