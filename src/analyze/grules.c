@@ -355,7 +355,8 @@ static void s_upstream_loop(const gctx *c, buf *b)
                    (unsigned long long)w, (unsigned long long)w, (unsigned long long)(n - w));
     else
         buf_printf(b, ": the connections of the %llu requests waiting for a response", (unsigned long long)w);
-    buf_puts(b, reader ? ", reading the response that does not come" : ", the request written, idle");
+    buf_puts(b, reader ? " (their read loops wait for the response that does not come)" :
+                         " (their write loops have sent the request and wait for the next)");
 }
 
 static bool m_pileup(gctx *c)
