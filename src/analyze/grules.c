@@ -677,6 +677,31 @@ static void s_closure_unknown_parent(const gctx *c, buf *b)
     advice_phrase(b, c->state);
 }
 
+/* An HTTP server runs each connection's requests on a goroutine that its
+ * accept loop (net/http.(*Server).Serve) starts.  Handlers blocked in
+ * application code are requests in progress, not a pool waiting for work,
+ * whatever their ids say: they arrive when clients send them.  One dump
+ * cannot tell a slow handler from a stuck one; the wait time and a later
+ * dump can. */
+static bool m_request_handler(gctx *c)
+{
+    static const char *const serve[] = {"net/http.(*conn).serve"};
+    if (!blocked_in_app(c)) return false;
+    if (c->g->has_created_by && gfunc_named(gmodel_str(c->m, c->g->created_by.func), "net/http.(*Server).Serve"))
+        return true;
+    return gframe_find(c->m, c->g, serve, 1) >= 0;
+}
+static void s_request_handler(const gctx *c, buf *b)
+{
+    uint64_t n = c->g->count;
+    buf_printf(b, "%llu HTTP %s in progress, %s handler%s blocked in %s", (unsigned long long)n,
+               n == 1 ? "request" : "requests", n == 1 ? "its" : "their", n == 1 ? "" : "s", c->state);
+    gwait_phrase(b, c->g);
+    gsite_phrase(b, c->m, c->g, c->app);
+    buf_puts(b, ", each holding its client's connection until the handler returns: find what the handler waits "
+                "for (a context deadline or http.TimeoutHandler bounds the wait)");
+}
+
 /* The healthy look-alike: started together, parked waiting for work. */
 static bool m_pool_tight(gctx *c) { return blocked_in_app(c) && c->g->count > 1 && one_creator(c->g) && ids_tight(c->g); }
 static void s_pool_tight(const gctx *c, buf *b)
@@ -747,6 +772,7 @@ static const grule rules[] = {
     {"per-connection", GCLASS_OTHER, m_per_connection, s_per_connection},
     {"blocked-forever", GCLASS_LEAK, m_forever, s_forever},
     {"per-object", GCLASS_OTHER, m_per_object, s_per_object},
+    {"request-handler", GCLASS_OTHER, m_request_handler, s_request_handler},
     {"leak-many-creators", GCLASS_LEAK, m_many_creators, s_many_creators},
     {"leak-spread-ids", GCLASS_LEAK, m_spread, s_spread},
     {"leak-abandoned-send", GCLASS_LEAK, m_abandoned_send, s_abandoned_send},

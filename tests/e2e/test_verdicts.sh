@@ -73,6 +73,13 @@ for dir in "$CAPTURES"/go1.*/; do
     "$(jq -r '.groups[] | select(.rule == "upstream-connection") | .reason' "$TMP/d2.json")" \
     "$want carry the $want requests waiting for a response"
 
+  # The hung server's handlers were started by its accept loop as the
+  # requests arrived: requests in progress, not a pool waiting for work.
+  check "$v: server handlers are requests in progress" eq "$(jq -r --argjson t "$(truth_json "$dir/truth.txt")" '
+    ($t[] | select(.kind == "upstream-server")) as $s
+    | [.groups[] | select(any(.frames[]; .func == $s.func and .line == $s.line)) | .rule] | unique | join(",")' "$TMP/d2.json")" \
+    request-handler
+
   # Two groups never print the same line.
   for f in debug2 debug1 sigquit panic deadlock timeout healthy2 healthy1; do
     "$REEF" goroutines --json "$dir/$f.txt" 2>/dev/null | jq -r '.groups[].reason' >"$TMP/reasons"
