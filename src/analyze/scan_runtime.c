@@ -145,18 +145,22 @@ static void fd_kinds(buf *b, const proc_snapshot *p)
     if (p->tcp_established < 0) return;
     const struct {
         int64_t n;
-        const char *what;
+        const char *one, *many;
     } kinds[] = {
-        {p->tcp_established, "TCP established"}, {p->tcp_close_wait, "TCP CLOSE_WAIT"},
-        {p->tcp_other, "TCP other states"},      {p->nlisten_total, "listening"},
-        {p->other_sockets, "other sockets"},     {p->files, "files"},
-        {p->pipes, "pipes"},                     {p->anon_inodes, "anon inodes"},
-        {p->other_fds, "other"},
+        {p->tcp_established, "TCP established", "TCP established"},
+        {p->tcp_close_wait, "TCP CLOSE_WAIT", "TCP CLOSE_WAIT"},
+        {p->tcp_other, "TCP other state", "TCP other states"},
+        {p->nlisten_total, "listening", "listening"},
+        {p->other_sockets, "other socket", "other sockets"},
+        {p->files, "file", "files"},
+        {p->pipes, "pipe", "pipes"},
+        {p->anon_inodes, "anon inode", "anon inodes"},
+        {p->other_fds, "other", "other"},
     };
     const char *sep = "";
     for (size_t i = 0; i < sizeof kinds / sizeof *kinds; i++) {
         if (kinds[i].n <= 0) continue;
-        buf_printf(b, "%s%lld %s", sep, (long long)kinds[i].n, kinds[i].what);
+        buf_printf(b, "%s%lld %s", sep, (long long)kinds[i].n, kinds[i].n == 1 ? kinds[i].one : kinds[i].many);
         sep = ", ";
     }
 }

@@ -47,8 +47,9 @@ check "fd typing: 40 inbound connections to the broker's port" contains "$(note 
 run_reef scan --url "$broker_url" --pid "$broker_pid" --window 0 --samples 1 --json
 pipes=$(find /proc/"$broker_pid"/fd -lname 'pipe:*' | wc -l)
 anon=$(find /proc/"$broker_pid"/fd -lname 'anon_inode:*' | wc -l)
-check "fd typing: pipes as /proc lists them" contains "$(note fd-leak)" "$pipes pipes"
-check "fd typing: anon inodes as /proc lists them" contains "$(note fd-leak)" "$anon anon inodes"
+plural() { if [[ $1 == 1 ]]; then echo "1 $2"; else echo "$1 $3"; fi; }
+check "fd typing: pipes as /proc lists them" contains "$(note fd-leak)" "$(plural "$pipes" pipe pipes)"
+check "fd typing: anon inodes as /proc lists them" contains "$(note fd-leak)" "$(plural "$anon" "anon inode" "anon inodes")"
 
 # --url of the broker with --pid of this shell: two processes.
 run_reef scan --url "$broker_url" --pid $$ --window 0 --samples 1 --json
