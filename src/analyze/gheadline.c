@@ -166,8 +166,9 @@ static void explain_deadlock(const gmodel *m, buf *b)
         shown++;
     }
     if (shown < groups) buf_printf(b, "    and %u more groups\n", groups - shown);
-    buf_puts(b, "  (a dump does not say which goroutine holds a lock or which channel a goroutine waits on: "
-                "look for the one that took the lock and then blocked)\n");
+    buf_puts(b, "  (a dump never says which goroutine holds a lock, and names a lock or channel only by an "
+                "address among a frame's arguments, which reef does not compare: the holder is among these, "
+                "a goroutine that took the lock and then blocked on something else)\n");
 }
 
 static void explain_timeout(const gmodel *m, buf *b)
