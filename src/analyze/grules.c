@@ -396,6 +396,25 @@ static void s_lock_wait(const gctx *c, buf *b)
     gsite_phrase(b, c->m, c->g, c->hit);
 }
 
+/* A few waiters are normal contention while the waits are short.  A wait
+ * of a minute or more (Go prints whole minutes, so at least 60 s) is not:
+ * no sound critical section lasts that long, so the holder is itself
+ * blocked, on a channel, on I/O or on a second Lock of the same mutex. */
+static bool m_lock_stuck(gctx *c) { return c->g->wait_max >= 1 && m_lock_wait(c); }
+static void s_lock_stuck(const gctx *c, buf *b)
+{
+    static const char *const once[] = {"sync.(*Once).Do", "sync.(*Once).doSlow"};
+    s_lock_wait(c, b);
+    if (gframe_find(c->m, c->g, once, 2) >= 0) {
+        buf_puts(b, "; a sync.Once whose first call has not returned: the function given to Do is blocked, "
+                    "and every later caller waits for it");
+        return;
+    }
+    buf_puts(b, "; no sound critical section lasts minutes: the holder is blocked too (a lock held across a "
+                "channel wait or I/O, or taken twice): look for a goroutine blocked about as long in the code "
+                "that takes this lock");
+}
+
 static bool m_io(gctx *c)
 {
     static const char *const poll[] = {"internal/poll.runtime_pollWait"};
@@ -766,6 +785,7 @@ static const grule rules[] = {
     {"upstream-wait", GCLASS_UPSTREAM_WAIT, m_upstream, s_upstream},
     {"upstream-connection", GCLASS_UPSTREAM_WAIT, m_upstream_loop, s_upstream_loop},
     {"lock-pileup", GCLASS_PILEUP, m_pileup, s_pileup},
+    {"lock-stuck", GCLASS_PILEUP, m_lock_stuck, s_lock_stuck},
     {"lock-wait", GCLASS_OTHER, m_lock_wait, s_lock_wait},
     {"io-wait", GCLASS_IO_WAIT, m_io, s_io},
     {"idle", GCLASS_IDLE, m_idle, s_idle},

@@ -521,7 +521,7 @@ void rule_lock_pileup(const scan_evidence *e, const scan_config *cfg, report *r)
     uint64_t queued = 0;
     for (size_t i = 0; i < m->ngroups; i++)
         if (m->groups[i].cls == GCLASS_PILEUP) queued += m->groups[i].count;
-    report_check_note(r, "lock-pileup", "%llu goroutines queued 10 or more to a Lock call; queues in %u of %zu samples",
+    report_check_note(r, "lock-pileup", "%llu goroutines queued on Lock calls (10 or more at a call, or any waiting a minute); queues in %u of %zu samples",
                       (unsigned long long)queued, samples_with(e, GCLASS_PILEUP), e->nsamples);
     if (lasting)
         class_findings(e, m, GCLASS_PILEUP, "lock-pileup", 100,

@@ -80,6 +80,19 @@ for dir in "$CAPTURES"/go1.*/; do
     | [.groups[] | select(any(.frames[]; .func == $s.func and .line == $s.line)) | .rule] | unique | join(",")' "$TMP/d2.json")" \
     request-handler
 
+  # A lock wait of a minute or more is stuck (long-wait.txt: the zoo's
+  # RWMutex writer and readers, behind a reader that never unlocks); the same
+  # waits under a minute (debug2.txt) are ordinary contention.
+  for f in debug2 long-wait; do
+    [[ -f $dir/$f.txt ]] || continue
+    mins=$(grep -E '^goroutine [0-9]+ .*\[sync\.RWMutex\.Lock' "$dir/$f.txt" | grep -c 'minute' || true)
+    want="other lock-wait"
+    [[ $mins -gt 0 ]] && want="lock-pileup lock-stuck"
+    check "$v $f: the RWMutex writer ($mins with wait minutes)" eq "$("$REEF" goroutines --json "$dir/$f.txt" 2>/dev/null |
+      jq -r --argjson t "$(truth_json "$dir/truth.txt")" '($t[] | select(.kind == "rwmutex-writer")) as $s
+        | [.groups[] | select(any(.frames[]; .func == $s.func and .line == $s.line)) | "\(.class) \(.rule)"] | unique | join(",")')" "$want"
+  done
+
   # Two groups never print the same line.
   for f in debug2 debug1 sigquit panic deadlock timeout healthy2 healthy1; do
     "$REEF" goroutines --json "$dir/$f.txt" 2>/dev/null | jq -r '.groups[].reason' >"$TMP/reasons"
@@ -138,6 +151,13 @@ if [[ -d $CORPUS ]]; then
   # on the client's RWMutex (the double RLock); Close waits for it.
   run_reef goroutines --brief "$CORPUS/27-etcd-5509-double-rlock.txt"
   check "27: the RWMutex writer named" contains "$OUT" "waiting 9 min on sync.RWMutex.Lock at clientv3/client.go:286"
+  # The dump says [semacquire, 9 minutes] for it: a lock wait that long is a
+  # stuck lock, whatever the number of waiters.
+  check "27: the dump has the 9-minute lock wait" eq "$(grep -A3 'semacquire, 9 minutes' "$CORPUS/27-etcd-5509-double-rlock.txt" | grep -c 'RWMutex).Lock')" 1
+  "$REEF" goroutines --json "$CORPUS/27-etcd-5509-double-rlock.txt" >"$TMP/c.json"
+  check "27: the writer's 9-minute wait is a stuck lock" eq \
+    "$(jq -r '[.groups[] | select(any(.frames[]; .func | endswith("retryConnection"))) | "\(.class) \(.rule)"] | join(",")' "$TMP/c.json")" \
+    "lock-pileup lock-stuck"
   # 25: go test timeout with a subtest running; the subtest's goroutine
   # waits in errgroup.Wait (glassdb_test.go:505 runs TestReadMulti.func1).
   "$REEF" goroutines --json "$CORPUS/25-glassdb-test-timeout-go122.txt" >"$TMP/c.json"

@@ -58,17 +58,25 @@ static void test_std_library_names(void **state)
     assert_string_equal(gshort_path("main.go"), "main.go");
 }
 
-static gclass classify_one(const char *key, const char *state, uint64_t n, bool distinct_parents, bool spread)
+/* n goroutines of one stack; spread: waits of 0-2 minutes, else all
+ * `wait` minutes. */
+static gclass classify_waiting(const char *key, const char *state, uint64_t n, bool distinct_parents, bool spread,
+                               int64_t wait)
 {
     gmodel m;
     gmodel_init(&m);
     for (uint64_t i = 0; i < n; i++)
-        add(&m, key, state, i + 10, distinct_parents ? i + 100 : 1, spread ? (int64_t)(i % 3) : 5);
+        add(&m, key, state, i + 10, distinct_parents ? i + 100 : 1, spread ? (int64_t)(i % 3) : wait);
     gclassify_options o = {0};
     gclassify(&m, &o);
     gclass c = m.groups[0].cls;
     gmodel_free(&m);
     return c;
+}
+
+static gclass classify_one(const char *key, const char *state, uint64_t n, bool distinct_parents, bool spread)
+{
+    return classify_waiting(key, state, n, distinct_parents, spread, 5);
 }
 
 static void test_classes(void **state)
@@ -86,7 +94,12 @@ static void test_classes(void **state)
                        "main.get\x01/a.go:40\n";
     assert_int_equal(classify_one(lock, "sync.Mutex.Lock", 30, false, false), GCLASS_PILEUP);
     assert_int_equal(classify_one(lock, "semacquire", 30, false, false), GCLASS_PILEUP);
-    assert_int_equal(classify_one(lock, "sync.Mutex.Lock", 3, false, false), GCLASS_OTHER);
+    /* A few waiters are contention while their waits are short; a lock
+     * waited on for minutes has a stuck holder, however few wait. */
+    assert_int_equal(classify_waiting(lock, "sync.Mutex.Lock", 3, false, false, 0), GCLASS_OTHER);
+    assert_int_equal(classify_waiting(lock, "sync.Mutex.Lock", 3, false, false, -1), GCLASS_OTHER);
+    assert_int_equal(classify_waiting(lock, "sync.Mutex.Lock", 1, false, false, 1), GCLASS_PILEUP);
+    assert_int_equal(classify_one(lock, "sync.Mutex.Lock", 3, false, false), GCLASS_PILEUP);
     const char *pool = "runtime.selectgo\x01/go/src/runtime/select.go:351\n"
                        "net/http.(*Transport).getConn\x01/go/src/net/http/transport.go:1535\n"
                        "main.fetch\x01/a.go:60\n";
