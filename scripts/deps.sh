@@ -9,12 +9,13 @@ set -euo pipefail
 #   libcurl4-openssl-dev    HTTP(S) collector
 #   zlib1g-dev              gzip-compressed pprof profiles
 #   libelf-dev              Go build info from executables (ELF sections)
+#   libyaml-dev             reef watch's configuration file
 #   python3                 end-to-end tests check the SVG flame graph is well-formed XML
 #   libcmocka-dev           unit tests
 #   clang libclang-rt-14-dev  libFuzzer harnesses (make fuzz, and a bounded run in make test)
 #   jq                      end-to-end tests read reef's JSON with it
 #   golang (any Go)         fixtures are real Go programs; the machine's go is used if present
-packages=(build-essential cmake pkg-config libcurl4-openssl-dev zlib1g-dev libelf-dev libcmocka-dev clang libclang-rt-14-dev jq python3)
+packages=(build-essential cmake pkg-config libcurl4-openssl-dev zlib1g-dev libelf-dev libyaml-dev libcmocka-dev clang libclang-rt-14-dev jq python3)
 
 missing=()
 for p in "${packages[@]}"; do

@@ -18,14 +18,18 @@
 #define METRICS_MAX_BYTES ((size_t)16 << 20)
 #define DISCOVER_MAX_PORTS 16
 
-typedef struct collector {
-    const scan_options *o;
+struct scan_collector {
+    scan_options opts;        /* a copy; the strings stay the caller's */
+    const scan_options *o;    /* &opts */
     scan_evidence *e;
     double t0;                /* monotonic seconds at the start */
+    double deadline;          /* monotonic seconds when the budget is spent */
     http_options http;        /* o->http with the timeout clipped to the budget */
     /* endpoints given up on: each is asked again only while it answers */
     bool metrics_down, vars_down, goroutine_down, heap_down;
-} collector;
+    scan_health health;       /* since the last scan_collector_health() */
+};
+typedef struct scan_collector collector;
 
 static double now_seconds(void)
 {
@@ -34,7 +38,7 @@ static double now_seconds(void)
     return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
-static double remaining(const collector *c) { return c->o->budget - (now_seconds() - c->t0); }
+static double remaining(const collector *c) { return c->deadline - now_seconds(); }
 
 static void progress(const collector *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static void progress(const collector *c, const char *fmt, ...)
@@ -88,6 +92,17 @@ static int append_body(void *ctx, const char *data, size_t len)
     return 0;
 }
 
+/* What the service's answers say about its load, for a caller that backs
+ * off (reef watch). */
+static void note_health(collector *c, int rc, const collect_error *err)
+{
+    c->health.requests++;
+    if (rc == COLLECT_OK) return;
+    c->health.failed++;
+    if (err->timed_out || err->http_status == 429 || err->http_status >= 500) c->health.busy++;
+    snprintf(c->health.last_error, sizeof c->health.last_error, "%s", err->msg);
+}
+
 /* GETs base+path into out (at most cap bytes).  Returns a COLLECT_ code;
  * err says what went wrong. */
 static int fetch(collector *c, const char *url, size_t cap, buf *out, collect_error *err)
@@ -96,6 +111,7 @@ static int fetch(collector *c, const char *url, size_t cap, buf *out, collect_er
     c->e->requests++;
     memset(err, 0, sizeof *err);
     int rc = collect_http(url, request_options(c), append_body, &bd, err);
+    note_health(c, rc, err);
     if (rc == COLLECT_SINK_STOPPED) {
         snprintf(err->msg, sizeof err->msg, "%s: response larger than %zu bytes", url, cap);
         rc = COLLECT_BAD_INPUT;
@@ -239,6 +255,7 @@ static int read_heap_memstats(collector *c, gostats *s, collect_error *err)
     c->e->requests++;
     memset(err, 0, sizeof *err);
     int rc = collect_http(url, request_options(c), feed_memstats, &ms, err);
+    note_health(c, rc, err);
     if (rc == COLLECT_SINK_STOPPED || (rc == COLLECT_OK && memstats_parser_finish(ms.p))) {
         snprintf(err->msg, sizeof err->msg, "%s", memstats_parser_error(ms.p));
         rc = COLLECT_BAD_INPUT;
@@ -351,6 +368,20 @@ static void read_sources(collector *c, unsigned sample)
 
 /* ---- one sample --------------------------------------------------------- */
 
+/* The readers of dumps and profiles give back a message, not the
+ * collect_error: a busy answer is told by its words. */
+static void note_reader_health(collector *c, int rc, const char *message)
+{
+    collect_error err = {.http_status = 0};
+    if (rc && message) {
+        snprintf(err.msg, sizeof err.msg, "%s", message);
+        const char *h = strstr(message, ": HTTP ");
+        if (h) err.http_status = strtol(h + 7, NULL, 10);
+        err.timed_out = strstr(message, "imeout") || strstr(message, "timed out");
+    }
+    note_health(c, rc ? COLLECT_UNREACHABLE : COLLECT_OK, &err);
+}
+
 static gmodel *read_goroutines(collector *c, int debug, bool leak, char **why)
 {
     char path[48];
@@ -364,6 +395,7 @@ static gmodel *read_goroutines(collector *c, int debug, bool leak, char **why)
     c->e->requests++;
     int rc = gdump_read(url, &popt, request_options(c), m, &message);
     free(url);
+    note_reader_health(c, rc, message);
     if (rc) {
         gmodel_free(m);
         free(m);
@@ -385,6 +417,7 @@ static profile *read_profile(collector *c, const char *name, char **why)
     c->e->requests++;
     int rc = pprof_read(url, &po, request_options(c), p, &message);
     free(url);
+    note_reader_health(c, rc, message);
     if (rc) {
         profile_free(p);
         free(p);
@@ -452,10 +485,11 @@ static void sample_stats(collector *c, scan_sample *s, bool last)
     }
 }
 
-static void take_sample(collector *c, size_t i, bool last)
+static void take_sample(collector *c, size_t i, unsigned flags)
 {
     scan_evidence *e = c->e;
     scan_sample *s = &e->samples[i];
+    bool last = flags & SCAN_SAMPLE_LAST;
     s->t = now_seconds() - c->t0;
     if (e->url && e->has_pprof && !c->goroutine_down) {
         char *why = NULL;
@@ -469,7 +503,7 @@ static void take_sample(collector *c, size_t i, bool last)
     }
     if (e->url) sample_stats(c, s, last);
     read_sources(c, (unsigned)i + 1);
-    if (e->url && e->has_pprof && (i == 0 || last) && !c->heap_down) {
+    if ((flags & SCAN_SAMPLE_HEAP) && e->url && e->has_pprof && (i == 0 || last) && !c->heap_down) {
         profile **slot = i == 0 ? &e->heap_first : &e->heap_last;
         *slot = read_profile(c, "heap", &e->heap_missing);
         if (!*slot) c->heap_down = true;
@@ -480,7 +514,7 @@ static void take_sample(collector *c, size_t i, bool last)
         if (s->has_proc)
             s->has_cgroup = cgroup_read(&s->proc, c->o->sysfs_root, &s->cgroup, err, sizeof err) == 0;
     }
-    progress(c, "sample %zu/%u: %llu goroutines", i + 1, c->o->samples,
+    progress(c, "sample %zu/%u: %llu goroutines", i + 1, c->o->samples ? c->o->samples : 1,
              s->goroutines ? (unsigned long long)s->goroutines->total : 0ULL);
 }
 
@@ -636,34 +670,96 @@ static int start(collector *c, char **message)
     return 0;
 }
 
-int scan_collect(const scan_options *opt, scan_evidence *e, char **message)
+/* ---- the collector's interface ------------------------------------------ */
+
+scan_collector *scan_collector_open(const scan_options *opt, scan_evidence *e, int *status, char **message)
 {
     *message = NULL;
-    scan_options o = *opt;
-    if (o.window < 0) o.window = 0;
-    if (o.samples < 1) o.samples = 1;
-    if (o.samples > SCAN_MAX_SAMPLES) o.samples = SCAN_MAX_SAMPLES;
-    if (o.budget <= 0) o.budget = o.window + 60;
-    collector c = {.o = &o, .e = e, .t0 = now_seconds()};
+    *status = 0;
+    collector *c = xcalloc(1, sizeof *c);
+    c->opts = *opt;
+    c->o = &c->opts;
+    if (c->opts.window < 0) c->opts.window = 0;
+    if (c->opts.samples < 1) c->opts.samples = 1;
+    if (c->opts.samples > SCAN_MAX_SAMPLES) c->opts.samples = SCAN_MAX_SAMPLES;
+    if (c->opts.budget <= 0) c->opts.budget = c->opts.window + 60;
+    c->e = e;
+    c->t0 = now_seconds();
+    c->deadline = c->t0 + c->opts.budget;
     e->started = time(NULL);
-    for (size_t i = 0; i < o.nsources && i < SCAN_MAX_SOURCES; i++) e->sources[e->nsources++].url = xstrdup(o.sources[i].url);
-
-    int rc = start(&c, message);
-    if (rc) return rc;
-    read_build(&c);
-    for (unsigned i = 0; i < o.samples; i++) {
-        if (i > 0) sleep_until(&c, o.samples > 1 ? o.window * i / (o.samples - 1) : 0);
-        if (remaining(&c) <= 0) {
-            progress(&c, "time budget spent after %u samples", i);
-            break;
-        }
-        take_sample(&c, i, i + 1 == o.samples);
-        e->nsamples = i + 1;
+    for (size_t i = 0; i < c->opts.nsources && i < SCAN_MAX_SOURCES; i++)
+        e->sources[e->nsources++].url = xstrdup(c->opts.sources[i].url);
+    *status = start(c, message);
+    if (*status) {
+        free(c);
+        return NULL;
     }
-    one_off_captures(&c);
+    read_build(c);
+    return c;
+}
+
+void scan_collector_budget(scan_collector *c, double seconds) { c->deadline = now_seconds() + seconds; }
+
+double scan_collector_remaining(const scan_collector *c) { return remaining(c); }
+
+void scan_collector_sample(scan_collector *c, size_t i, unsigned flags)
+{
+    if (i >= SCAN_MAX_SAMPLES) return;
+    take_sample(c, i, flags);
+    if (c->e->nsamples < i + 1) c->e->nsamples = i + 1;
+}
+
+void scan_collector_captures(scan_collector *c) { one_off_captures(c); }
+
+void scan_collector_retry(scan_collector *c)
+{
+    c->metrics_down = c->vars_down = c->goroutine_down = c->heap_down = false;
+    for (size_t i = 0; i < c->e->nsources; i++) {
+        free(c->e->sources[i].missing);
+        c->e->sources[i].missing = NULL;
+    }
+}
+
+bool scan_collector_gave_up(const scan_collector *c)
+{
+    const scan_evidence *e = c->e;
+    return (e->has_metrics && c->metrics_down) || (e->has_vars && c->vars_down) ||
+           (e->has_pprof && (c->goroutine_down || c->heap_down));
+}
+
+scan_health scan_collector_health(scan_collector *c)
+{
+    scan_health h = c->health;
+    memset(&c->health, 0, sizeof c->health);
+    return h;
+}
+
+void scan_collector_close(scan_collector *c)
+{
+    if (!c) return;
+    scan_evidence *e = c->e;
     version_from_metrics(e);
     const scan_sample *first = evidence_first(e), *last = evidence_last(e);
     e->window = first && last ? last->t - first->t : 0;
-    e->seconds = now_seconds() - c.t0;
+    e->seconds = now_seconds() - c->t0;
+    free(c);
+}
+
+int scan_collect(const scan_options *opt, scan_evidence *e, char **message)
+{
+    int rc;
+    collector *c = scan_collector_open(opt, e, &rc, message);
+    if (!c) return rc;
+    const scan_options *o = c->o;
+    for (unsigned i = 0; i < o->samples; i++) {
+        if (i > 0) sleep_until(c, o->samples > 1 ? o->window * i / (o->samples - 1) : 0);
+        if (remaining(c) <= 0) {
+            progress(c, "time budget spent after %u samples", i);
+            break;
+        }
+        scan_collector_sample(c, i, SCAN_SAMPLE_HEAP | (i + 1 == o->samples ? SCAN_SAMPLE_LAST : 0));
+    }
+    one_off_captures(c);
+    scan_collector_close(c);
     return 0;
 }

@@ -50,4 +50,46 @@ typedef struct scan_options {
  * be reached, 2 for bad options. */
 int scan_collect(const scan_options *o, scan_evidence *e, char **message);
 
+/* ---- the collector kept across samples ----------------------------------
+ * `reef scan` opens one, takes its samples across the window and the
+ * one-off captures, and closes it (scan_collect).  `reef watch` keeps one
+ * per target for as long as the target lives, takes one sample per poll,
+ * and asks again, after its back-off, the endpoints given up on. */
+typedef struct scan_collector scan_collector;
+
+/* What the service's answers said since the last call: for back-off. */
+typedef struct scan_health {
+    unsigned requests;        /* HTTP requests made */
+    unsigned failed;          /* of which failed (any reason) */
+    unsigned busy;            /* of which timed out or answered 429 or 5xx */
+    char last_error[512];     /* the last failure, "" if none */
+} scan_health;
+
+enum {
+    SCAN_SAMPLE_LAST = 1,     /* also the MemStats trailer when /metrics lacks the pause ring */
+    SCAN_SAMPLE_HEAP = 2,     /* a heap profile at sample 0 (heap_first) and at the last (heap_last) */
+};
+
+/* Probes the target (pid, discovery, endpoints, build info) into e.
+ * NULL with *status (3 unreachable, 2 bad options) and *message (malloc'd)
+ * when it cannot be read at all.  o is copied; its strings must outlive
+ * the collector. */
+scan_collector *scan_collector_open(const scan_options *o, scan_evidence *e, int *status, char **message);
+/* The time left for requests: from now on, `seconds`. */
+void scan_collector_budget(scan_collector *c, double seconds);
+double scan_collector_remaining(const scan_collector *c);
+/* Takes one sample into e->samples[i] (i < SCAN_MAX_SAMPLES); t is in
+ * seconds since the collector was opened.  flags: SCAN_SAMPLE_*. */
+void scan_collector_sample(scan_collector *c, size_t i, unsigned flags);
+/* The one-off captures after the samples: debug=2 under the cap, or the
+ * protobuf goroutine profile; the goroutineleak profile. */
+void scan_collector_captures(scan_collector *c);
+/* Endpoints given up on are asked again from the next sample on. */
+void scan_collector_retry(scan_collector *c);
+/* True when an endpoint the service has was given up on. */
+bool scan_collector_gave_up(const scan_collector *c);
+scan_health scan_collector_health(scan_collector *c);
+/* Finishes e (window, duration, Go version from go_info) and frees c. */
+void scan_collector_close(scan_collector *c);
+
 #endif
