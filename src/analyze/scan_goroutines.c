@@ -11,6 +11,7 @@
 #include "../util/xalloc.h"
 
 #include <math.h>
+#include <pthread.h>
 #include <regex.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -108,17 +109,22 @@ static bool in_leak_profile(const gmodel *leaks, const char *func)
     return false;
 }
 
+/* Compiled once for the whole process: reef watch runs the rules from one
+ * thread per target. */
+static regex_t init_func_re;
+static pthread_once_t init_func_once = PTHREAD_ONCE_INIT;
+
+static void compile_init_func_re(void)
+{
+    /* pkg.init, pkg.init.0, pkg.init.func1, pkg.init.0.func1.2 */
+    regcomp(&init_func_re, "\\.init(\\.[0-9]+)?(\\.func[0-9]+(\\.[0-9]+)*)?$", REG_EXTENDED | REG_NOSUB);
+}
+
 static bool created_by_init(const gmodel *m, const ggroup *g)
 {
     if (!g->has_created_by) return false;
-    static regex_t re;
-    static bool compiled;
-    if (!compiled) {
-        /* pkg.init, pkg.init.0, pkg.init.func1, pkg.init.0.func1.2 */
-        regcomp(&re, "\\.init(\\.[0-9]+)?(\\.func[0-9]+(\\.[0-9]+)*)?$", REG_EXTENDED | REG_NOSUB);
-        compiled = true;
-    }
-    return regexec(&re, gmodel_str(m, g->created_by.func), 0, NULL, 0) == 0;
+    pthread_once(&init_func_once, compile_init_func_re);
+    return regexec(&init_func_re, gmodel_str(m, g->created_by.func), 0, NULL, 0) == 0;
 }
 
 /* ---- goroutine-leak ------------------------------------------------------ */

@@ -12,6 +12,7 @@
 
 #include <curl/curl.h>
 #include <dlfcn.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -28,10 +29,30 @@ static struct {
     void (*slist_free_all)(struct curl_slist *);
 } api;
 
+/* Loaded once for the process (reef watch fetches from one thread per
+ * target); the outcome is kept, so a failure is reported at every call. */
+static pthread_once_t curl_once = PTHREAD_ONCE_INIT;
+static bool curl_loaded;
+static char curl_error[sizeof ((collect_error *)0)->msg];
+
+static bool load_curl_once(collect_error *err);
+
+static void load_curl_at_first_use(void)
+{
+    collect_error e = {.http_status = 0};
+    curl_loaded = load_curl_once(&e);
+    if (!curl_loaded) memcpy(curl_error, e.msg, sizeof curl_error);
+}
+
 static bool load_curl(collect_error *err)
 {
-    static bool loaded;
-    if (loaded) return true;
+    pthread_once(&curl_once, load_curl_at_first_use);
+    if (!curl_loaded) memcpy(err->msg, curl_error, sizeof err->msg);
+    return curl_loaded;
+}
+
+static bool load_curl_once(collect_error *err)
+{
     /* Debian's OpenSSL flavour first, then the GnuTLS one. */
     void *h = dlopen("libcurl.so.4", RTLD_NOW | RTLD_LOCAL);
     if (!h) h = dlopen("libcurl-gnutls.so.4", RTLD_NOW | RTLD_LOCAL);
@@ -58,7 +79,6 @@ static bool load_curl(collect_error *err)
     SYM(slist_free_all, "curl_slist_free_all");
 #undef SYM
     api.global_init(CURL_GLOBAL_DEFAULT);
-    loaded = true;
     return true;
 }
 
