@@ -59,3 +59,12 @@ void evidence_free(scan_evidence *e)
 
 const scan_sample *evidence_first(const scan_evidence *e) { return e->nsamples ? &e->samples[0] : NULL; }
 const scan_sample *evidence_last(const scan_evidence *e) { return e->nsamples ? &e->samples[e->nsamples - 1] : NULL; }
+
+void evidence_drop_first(scan_evidence *e)
+{
+    if (!e->nsamples) return;
+    free_gmodel(e->samples[0].goroutines);
+    memmove(&e->samples[0], &e->samples[1], (e->nsamples - 1) * sizeof e->samples[0]);
+    e->nsamples--;
+    memset(&e->samples[e->nsamples], 0, sizeof e->samples[0]);
+}

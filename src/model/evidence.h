@@ -96,6 +96,10 @@ typedef struct scan_evidence {
 void evidence_init(scan_evidence *e);
 void evidence_free(scan_evidence *e);
 
+/* Frees the first sample and moves the others down: reef watch keeps the
+ * last few samples of a target as a sliding window. */
+void evidence_drop_first(scan_evidence *e);
+
 const scan_sample *evidence_first(const scan_evidence *e);
 const scan_sample *evidence_last(const scan_evidence *e);
 

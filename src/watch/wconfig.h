@@ -11,8 +11,8 @@
 #include "watch.h"
 #include "../collect/collect.h"
 
-#define WCONFIG_MAX_TARGETS 256
-#define WCONFIG_MAX_RULES 48      /* overrides per scope */
+#define WCONFIG_MAX_TARGETS 128
+#define WCONFIG_MAX_RULES 24      /* overrides per scope (a target, or the global one) */
 #define WCONFIG_MAX_HOOKS 16
 #define WCONFIG_MAX_ARGV 16
 #define WCONFIG_MAX_HEADERS 8
