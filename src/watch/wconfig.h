@@ -40,6 +40,7 @@ typedef struct whook_conf {
     char argv[WCONFIG_MAX_ARGV][WATCH_PATH_MAX];
     size_t argc;
     double timeout;           /* seconds; default 10 */
+    int line;                 /* where it was declared in the file */
 } whook_conf;
 
 typedef struct wtarget_conf {
@@ -100,6 +101,9 @@ void wconfig_defaults(wconfig *c);
 /* Reads and validates path into c (which wconfig_defaults filled).
  * Returns 0, or -1 with err ("FILE:LINE: KEY: problem"). */
 int wconfig_load(const char *path, wconfig *c, char *err, size_t errlen);
+/* The same on a file's contents already in memory (name for messages);
+ * data need not end with a NUL.  On error c is left as it was. */
+int wconfig_load_buffer(const char *name, const char *data, size_t len, wconfig *c, char *err, size_t errlen);
 /* Checks what the file cannot check alone (after the command line added
  * its targets): at least one target or discovery, unique names, hooks'
  * programs executable.  Returns 0, or -1 with err. */
