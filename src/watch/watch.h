@@ -96,8 +96,12 @@ typedef enum wtarget_event {
     WEVENT_RECOVERED,         /* back to its interval */
     WEVENT_CAPTURE_FAILED,    /* a capture could not be written (disk full, ...) */
     WEVENT_HOOK,              /* a hook ran: its exit status and output */
+    WEVENT_AGENT,             /* the agent itself: started, reloaded, reload refused, stopping
+                               * (target is "" for these) */
 } wtarget_event;
 
-const char *wtarget_event_name(wtarget_event e); /* "up", "down", "restart", ... */
+/* "up", "down", "restart", "backoff", "recovered", "capture-failed",
+ * "hook", "agent" */
+const char *wtarget_event_name(wtarget_event e);
 
 #endif
