@@ -17,6 +17,7 @@ static const command *const commands[] = {
     &cmd_pprof,
     &cmd_buildinfo,
     &cmd_proc,
+    &cmd_ps,
 };
 #define NCOMMANDS (sizeof commands / sizeof *commands)
 

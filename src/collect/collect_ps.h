@@ -37,6 +37,9 @@ typedef struct goproc {
     int pprof_port;           /* the first port that serves /debug/pprof/, 0 if none (probed only on request) */
     char pprof_url[128];      /* "http://127.0.0.1:6060", "" if none */
     int64_t goroutines;       /* from the pprof endpoint when probed, -1 otherwise */
+    bool go_unknown;          /* the executable could not be read (another user's process,
+                               * listed only with goproc_list_options.unreadable) */
+    char note[128];           /* what could not be read or probed, "" if nothing */
 } goproc;
 
 typedef struct goproc_list_options {
@@ -44,6 +47,8 @@ typedef struct goproc_list_options {
     bool probe;               /* ask each listening port for /debug/pprof/ (bounded: loopback
                                * first, 4 ports a process, http timeouts) */
     const http_options *http;
+    bool unreadable;          /* also list processes whose executable cannot be read (other
+                               * users' when unprivileged): go_unknown set, note says why */
 } goproc_list_options;
 
 /* Every Go process readable by this user, by pid.  *out is malloc'd
