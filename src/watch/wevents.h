@@ -27,6 +27,26 @@ void wevents_finding(wevents *l, const wfinding *f);
 void wevents_target(wevents *l, wtarget_event ev, const char *target, int pid, const char *fmt, ...)
     __attribute__((format(printf, 5, 6)));
 
+/* What became of one hook (whooks.c): the WEVENT_HOOK line, with the
+ * finding's target, pid, rule, change and severity.
+ * {"time":...,"event":"hook","target":...,"rule":...,"program":"/bin/page",
+ *  "result":"exited 0","exit_status":0,"signal":null,"timed_out":false,
+ *  "seconds":0.012,"output":"...","output_bytes":120} */
+typedef struct wevent_hook {
+    const char *program;      /* argv[0] */
+    const char *result;       /* "exited 0", "killed by signal 9 at its 10 s timeout",
+                                 "dropped: queue full", "could not start: ..." */
+    int exit_status;          /* -1 when it did not exit by itself */
+    int signal;               /* that killed it, 0 if none */
+    bool timed_out;
+    double seconds;           /* how long it ran (NAN when it did not run) */
+    const char *output;       /* stdout and stderr together, the first bytes kept */
+    size_t output_len;
+    uint64_t output_total;    /* bytes it wrote in all */
+} wevent_hook;
+
+void wevents_hook(wevents *l, const wfinding *f, const wevent_hook *h);
+
 /* The finding as one JSON object (no newline): for the log, a hook's
  * standard input and a capture's finding.json. */
 void wfinding_json(const wfinding *f, buf *out);
