@@ -46,7 +46,9 @@ struct wtarget {
     scan_evidence *ev;
     wdetect *det;
     bool up, down_reported;
-    unsigned backoff;
+    unsigned backoff;         /* busy answers: the interval is multiplied by this */
+    unsigned down_backoff;    /* likewise while the URL does not answer */
+    bool pid_gone;            /* the pid exited and no successor was found yet */
     http_options http;
     const char *headers[WCONFIG_MAX_HEADERS + 1];
     wfinding changes[MAX_CHANGES];
@@ -125,6 +127,7 @@ static void mark_down(wtarget *t, const char *why)
     if (t->up || !t->down_reported) target_event(t, WEVENT_DOWN, "%s", why);
     t->up = false;
     t->down_reported = true;
+    if (t->down_backoff < MAX_BACKOFF) t->down_backoff *= 2;
 }
 
 static void mark_up(wtarget *t)
@@ -136,6 +139,7 @@ static void mark_up(wtarget *t)
                  e->stats_source ? ", runtime figures from " : "", e->stats_source ? e->stats_source : "");
     t->up = true;
     t->down_reported = false;
+    t->down_backoff = 1;
 }
 
 /* ---- the process ------------------------------------------------------------ */
@@ -287,6 +291,7 @@ static bool follow_restart(wtarget *t)
         char why[128];
         snprintf(why, sizeof why, "pid %d exited", old);
         mark_down(t, why);
+        t->pid_gone = true;
         return false;
     }
     int64_t oom_before = t->oom_kills;
@@ -303,6 +308,7 @@ static bool follow_restart(wtarget *t)
     else
         target_event(t, WEVENT_RESTART, "pid %d -> %d", old, next.pid);
     t->oom_kills = oom_after;
+    t->pid_gone = false;
     t->up = false;
     t->down_reported = false;
     return true;
@@ -404,6 +410,16 @@ static const wtarget_conf *conf_of(const wtarget *t, const wconfig *c)
     return &t->conf;
 }
 
+/* How many intervals to the next poll.  A URL that does not answer is
+ * asked less and less often (a hung endpoint costs the service a stuck
+ * request each time); a pid that exited is looked for at every interval,
+ * which costs the host a walk of /proc and the service nothing. */
+static unsigned factor(const wtarget *t)
+{
+    if (t->up) return t->backoff;
+    return t->pid_gone ? 1 : t->down_backoff;
+}
+
 static void *target_main(void *arg)
 {
     wtarget *t = arg;
@@ -430,7 +446,7 @@ static void *target_main(void *arg)
         pthread_mutex_unlock(&t->lock);
         /* A fixed cadence: a slow poll shortens the next wait, it does not
          * shift every later poll. */
-        due += interval * t->backoff;
+        due += interval * factor(t);
         double now = mono_now();
         if (due < now) due = now;
         if (!sleep_until(t, due)) break;
@@ -451,6 +467,7 @@ wtarget *wtarget_start(wshared *s, const wtarget_conf *tc, const goproc *found)
     t->pid = tc->pid;
     t->oom_kills = -1;
     t->backoff = 1;
+    t->down_backoff = 1;
     t->ev = xcalloc(1, sizeof *t->ev);
     t->det = wdetect_new();
     if (found) {
