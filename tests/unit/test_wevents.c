@@ -11,6 +11,7 @@
 
 #include "watch/wevents.h"
 #include "watch/wdetect.h"
+#include "watch_test.h"
 
 #include <math.h>
 #include <pthread.h>
@@ -25,36 +26,8 @@ static char dir[] = "/tmp/reef-wevents.XXXXXX";
 static void path_in(char *out, size_t n, const char *name) { snprintf(out, n, "%s/%s", dir, name); }
 
 /* Output of a shell command (jq, date, wc), trailing newline removed. */
-static char *sh(const char *fmt, ...)
-{
-    char cmd[2048];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(cmd, sizeof cmd, fmt, ap);
-    va_end(ap);
-    FILE *p = popen(cmd, "r");
-    assert_non_null(p);
-    char *out = NULL;
-    size_t len = 0;
-    FILE *m = open_memstream(&out, &len);
-    char chunk[4096];
-    size_t n;
-    while ((n = fread(chunk, 1, sizeof chunk, p)) > 0) fwrite(chunk, 1, n, m);
-    fclose(m);
-    assert_int_equal(pclose(p), 0);
-    while (len && out[len - 1] == '\n') out[--len] = '\0';
-    return out;
-}
 
-static void assert_sh(const char *expected, const char *fmt, const char *file, const char *filter)
-{
-    char *got = sh(fmt, filter, file);
-    if (strcmp(got, expected) != 0) fprintf(stderr, "jq '%s' %s: got [%s], expected [%s]\n", filter, file, got, expected);
-    assert_string_equal(got, expected);
-    free(got);
-}
-
-#define JQ(file, filter, expected) assert_sh(expected, "jq -r '%s' %s", file, filter)
+#define JQ(file, filter, expected) expect_sh(expected, "jq -r '%s' %s", filter, file)
 
 static wfinding sample_finding(void)
 {

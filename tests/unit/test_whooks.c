@@ -9,6 +9,7 @@
 #include <cmocka.h>
 
 #include "watch/whooks.h"
+#include "watch_test.h"
 
 #include <fcntl.h>
 #include <stdio.h>
@@ -19,40 +20,6 @@
 #include <unistd.h>
 
 static char dir[] = "/tmp/reef-whooks.XXXXXX";
-
-static char *sh(const char *fmt, ...)
-{
-    char cmd[2048];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(cmd, sizeof cmd, fmt, ap);
-    va_end(ap);
-    FILE *p = popen(cmd, "r");
-    assert_non_null(p);
-    char *out = NULL;
-    size_t len = 0;
-    FILE *m = open_memstream(&out, &len);
-    char chunk[4096];
-    size_t n;
-    while ((n = fread(chunk, 1, sizeof chunk, p)) > 0) fwrite(chunk, 1, n, m);
-    fclose(m);
-    assert_int_equal(pclose(p), 0);
-    while (len && out[len - 1] == '\n') out[--len] = '\0';
-    return out;
-}
-
-static void expect_sh(const char *expected, const char *fmt, ...)
-{
-    char cmd[2048];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(cmd, sizeof cmd, fmt, ap);
-    va_end(ap);
-    char *got = sh("%s", cmd);
-    if (strcmp(got, expected) != 0) fprintf(stderr, "%s: got [%s], expected [%s]\n", cmd, got, expected);
-    assert_string_equal(got, expected);
-    free(got);
-}
 
 static void path_in(char *out, size_t n, const char *name) { snprintf(out, n, "%s/%s", dir, name); }
 
