@@ -8,10 +8,10 @@ seconds=${FUZZ_SECONDS:-20}
 build=${FUZZ_BUILD:-build-fuzz}
 
 CC=clang cmake -S . -B "$build" -DREEF_FUZZ=ON -DREEF_SANITIZE=ON -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
-cmake --build "$build" -j2 --target fuzz_gdump fuzz_pprof fuzz_buildinfo fuzz_metrics fuzz_expect >/dev/null
+cmake --build "$build" -j2 --target fuzz_gdump fuzz_pprof fuzz_buildinfo fuzz_metrics fuzz_expect fuzz_wconfig >/dev/null
 
 status=0
-for harness in gdump pprof buildinfo metrics expect; do
+for harness in gdump pprof buildinfo metrics expect wconfig; do
   corpus="$build/corpus-$harness"
   mkdir -p "$corpus" fuzz/artifacts
   # Seeds: the committed captures and bad inputs of the harness's format.
@@ -21,6 +21,10 @@ for harness in gdump pprof buildinfo metrics expect; do
   buildinfo) seeds=$(find tests/data/buildinfo -type f -size -256k 2>/dev/null) ;;
   metrics) seeds=$(find tests/data/metrics -type f -size -256k 2>/dev/null) ;;
   expect) seeds=$(find tests/data/expect -type f 2>/dev/null) ;;
+  wconfig)
+    seeds=$(find tests/bad/watch -type f 2>/dev/null)
+    # and the full example of docs/watch.md's Configuration section
+    awk '/^## Configuration/{s=1} s&&/^```yaml/{f=1;next} f&&/^```/{exit} f' docs/watch.md >"$corpus/seed-docs-example.yaml" ;;
   esac
   # shellcheck disable=SC2086
   for f in $seeds fuzz/seeds/"$harness"/*; do
