@@ -154,6 +154,10 @@ static double cpu_throttled(const scan_sample *s)
 void wpoint_from_sample(const scan_sample *s, double t, wpoint *p)
 {
     p->t = t;
+    if (!s) { /* no sample: a point with nothing in it */
+        for (int i = 0; i < WS_COUNT; i++) p->v[i] = NAN;
+        return;
+    }
     const gostats *st = &s->stats;
     p->v[WS_GOROUTINES] = s->goroutines ? (double)s->goroutines->total : stat(s, st->goroutines);
     p->v[WS_TOP_GROUP] = s->goroutines ? top_group(s->goroutines) : NAN;

@@ -20,6 +20,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
+#include <unistd.h>
 
 #if defined(__SANITIZE_ADDRESS__)
 /* ASan's allocator replaces malloc's accounting (declared here: the
@@ -762,6 +764,48 @@ static void table(void **state)
     assert_string_equal(wseries_unit(WS_FDS), "");
 }
 
+/* A point from a sample of this very process read through /proc, checked
+ * against the kernel's answers by other calls (getrlimit, the fds this
+ * test opens, its one thread); the runtime's figures stand in where /proc
+ * has none. */
+static void point_from_sample(void **state)
+{
+    (void)state;
+    scan_sample s;
+    memset(&s, 0, sizeof s);
+    char err[256];
+    assert_int_equal(proc_read("/proc", (int)getpid(), &s.proc, err, sizeof err), 0);
+    s.has_proc = true;
+    gostats_init(&s.stats);
+    s.has_stats = true;
+    s.stats.open_fds = 1e6; /* /proc's count wins */
+    s.stats.heap_inuse = 4096;
+    s.stats.pause_max_ns = 2e6;
+    s.has_cgroup = true;
+    s.cgroup.cpu_version = 2;
+    s.cgroup.throttled_seconds = -1; /* unknown */
+    wpoint p;
+    wpoint_from_sample(&s, 42, &p);
+    struct rlimit rl;
+    assert_int_equal(getrlimit(RLIMIT_NOFILE, &rl), 0);
+    if (rl.rlim_cur == RLIM_INFINITY) assert_true(isnan(p.v[WS_FD_LIMIT]));
+    else assert_true(p.v[WS_FD_LIMIT] == (double)rl.rlim_cur);
+    assert_true(p.t == 42);
+    assert_true(p.v[WS_THREADS] == 1);
+    assert_true(p.v[WS_FDS] >= 3 && p.v[WS_FDS] < 1e6);
+    assert_true(p.v[WS_RSS] > 0 && p.v[WS_RSS] == (double)s.proc.vm_rss);
+    assert_true(p.v[WS_HEAP_INUSE] == 4096 && p.v[WS_GC_PAUSE] == 0.002);
+    assert_true(isnan(p.v[WS_CPU_THROTTLED]) && isnan(p.v[WS_GOROUTINES]) && isnan(p.v[WS_GC_CPU_FRACTION]));
+    assert_true(p.v[WS_CPU_USED] >= 0);
+    /* without /proc: the service's own process_open_fds and go_threads */
+    s.has_proc = false;
+    s.stats.threads = 9;
+    wpoint_from_sample(&s, 43, &p);
+    assert_true(p.v[WS_FDS] == 1e6 && p.v[WS_THREADS] == 9 && isnan(p.v[WS_RSS]) && isnan(p.v[WS_SHARED_OBJECTS]));
+    wpoint_from_sample(NULL, 44, &p);
+    for (int i = 0; i < WS_COUNT; i++) assert_true(isnan(p.v[i]));
+}
+
 /* A rule turned off resolves what it had open. */
 static void rule_turned_off(void **state)
 {
@@ -798,6 +842,7 @@ int main(void)
         cmocka_unit_test(series_json),
         cmocka_unit_test(scan_rule_real_capture),
         cmocka_unit_test(rule_turned_off),
+        cmocka_unit_test(point_from_sample),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
