@@ -117,7 +117,8 @@ const ggroup *gheadline_test_group(const gmodel *m)
     return found;
 }
 
-static const gmodel *order_model;
+/* Per thread: reef watch orders the models of several targets at once. */
+static _Thread_local const gmodel *order_model;
 
 static bool app_blocked(const ggroup *g)
 {

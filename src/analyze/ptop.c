@@ -259,7 +259,8 @@ static void walker_free(walker *w)
 
 static int64_t abs64(int64_t v) { return v < 0 ? -v : v; }
 
-static const ptop *sort_top;
+/* Per thread: reef watch's captures diff heap profiles on several threads. */
+static _Thread_local const ptop *sort_top;
 
 static int cmp_rows(const void *a, const void *b)
 {

@@ -173,7 +173,8 @@ int report_max_severity(const report *r)
     return max;
 }
 
-static const report *sort_report;
+/* Per thread: reef watch analyses several targets at once. */
+static _Thread_local const report *sort_report;
 
 static size_t rule_rank(const char *rule)
 {

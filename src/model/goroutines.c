@@ -215,7 +215,8 @@ ggroup *gmodel_add(gmodel *m, const ggoroutine *r)
     return g;
 }
 
-static const gmodel *sort_model;
+/* Per thread: reef watch sorts the models of several targets at once. */
+static _Thread_local const gmodel *sort_model;
 
 static int cmp_groups(const void *a, const void *b)
 {
