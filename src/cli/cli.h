@@ -49,6 +49,7 @@ extern const command cmd_goroutines;
 extern const command cmd_pprof;
 extern const command cmd_buildinfo;
 extern const command cmd_proc;
+extern const command cmd_watch;
 extern const command cmd_ps;
 
 /* Prints "reef: " + message to stderr; returns status. */

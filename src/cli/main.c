@@ -13,6 +13,7 @@
 
 static const command *const commands[] = {
     &cmd_scan,
+    &cmd_watch,
     &cmd_goroutines,
     &cmd_pprof,
     &cmd_buildinfo,

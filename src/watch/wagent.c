@@ -70,19 +70,22 @@ static bool every_target(agent *a, wtarget *t)
 static bool target_removed(agent *a, wtarget *t)
 {
     const wconfig *c = current(a);
-    const char *name = wtarget_conf_name(t);
-    if (!name[0]) return !c->discover.enabled;
-    for (size_t i = 0; i < c->ntargets; i++)
-        if (strcmp(c->targets[i].name, name) == 0) return false;
+    const char *key = wtarget_key(t);
+    if (!key[0]) return !c->discover.enabled;
+    char k[WATCH_PATH_MAX + 32];
+    for (size_t i = 0; i < c->ntargets; i++) {
+        wtarget_conf_key(&c->targets[i], k, sizeof k);
+        if (strcmp(k, key) == 0) return false;
+    }
     return true;
 }
 
 static bool running_conf(agent *a, const wtarget_conf *tc)
 {
-    for (size_t i = 0; i < a->ntargets; i++) {
-        const char *name = wtarget_conf_name(a->targets[i]);
-        if (name[0] && strcmp(name, tc->name) == 0) return true;
-    }
+    char key[WATCH_PATH_MAX + 32];
+    wtarget_conf_key(tc, key, sizeof key);
+    for (size_t i = 0; i < a->ntargets; i++)
+        if (strcmp(wtarget_key(a->targets[i]), key) == 0) return true;
     return false;
 }
 

@@ -27,7 +27,7 @@
 struct wtarget {
     wshared *sh;
     wtarget_conf conf;        /* name, URL and pid as started (owned copy) */
-    char conf_name[WATCH_NAME_MAX];
+    char key[WATCH_PATH_MAX + 32]; /* wtarget_conf_key, "" when discovered */
     char name[WATCH_NAME_MAX];
     bool url_configured;
 
@@ -404,9 +404,12 @@ static void poll_once(wtarget *t, const wconfig *c, const wtarget_conf *tc, doub
  * changed its thresholds), else the one it was started with. */
 static const wtarget_conf *conf_of(const wtarget *t, const wconfig *c)
 {
-    if (t->conf_name[0])
-        for (size_t i = 0; i < c->ntargets; i++)
-            if (strcmp(c->targets[i].name, t->conf_name) == 0) return &c->targets[i];
+    char key[sizeof t->key];
+    if (t->key[0])
+        for (size_t i = 0; i < c->ntargets; i++) {
+            wtarget_conf_key(&c->targets[i], key, sizeof key);
+            if (strcmp(key, t->key) == 0) return &c->targets[i];
+        }
     return &t->conf;
 }
 
@@ -462,7 +465,7 @@ wtarget *wtarget_start(wshared *s, const wtarget_conf *tc, const goproc *found)
     wtarget *t = xcalloc(1, sizeof *t);
     t->sh = s;
     t->conf = *tc;
-    snprintf(t->conf_name, sizeof t->conf_name, "%s", tc->name);
+    if (!found) wtarget_conf_key(tc, t->key, sizeof t->key);
     t->url_configured = tc->url[0] != '\0';
     t->pid = tc->pid;
     t->oom_kills = -1;
@@ -524,7 +527,13 @@ void wtarget_name(wtarget *t, char *out, size_t outlen)
     pthread_mutex_unlock(&t->lock);
 }
 
-const char *wtarget_conf_name(const wtarget *t) { return t->conf_name; }
+void wtarget_conf_key(const wtarget_conf *tc, char *out, size_t outlen)
+{
+    if (tc->name[0]) snprintf(out, outlen, "%s", tc->name);
+    else snprintf(out, outlen, "url=%s;pid=%d", tc->url, tc->pid);
+}
+
+const char *wtarget_key(const wtarget *t) { return t->key; }
 
 bool wtarget_identity(wtarget *t, goproc *out)
 {

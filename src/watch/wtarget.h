@@ -57,9 +57,13 @@ void wtarget_signal_stop(wtarget *t);
  * starts (the executable's name and the port; "" until then).  Stable for
  * the target's life. */
 void wtarget_name(wtarget *t, char *out, size_t outlen);
-/* The key the configuration knows the target by: its configured name, or
- * "" for one discovery started. */
-const char *wtarget_conf_name(const wtarget *t);
+/* The key the configuration knows a target by: its name when it has one,
+ * else its URL and pid ("url=...;pid=N"): a target given on the command
+ * line keeps its key across reloads whatever pid it has since restarted
+ * under. */
+void wtarget_conf_key(const wtarget_conf *tc, char *out, size_t outlen);
+/* The target's key, "" for one discovery started. */
+const char *wtarget_key(const wtarget *t);
 /* The process identity, false before one was read. */
 bool wtarget_identity(wtarget *t, goproc *out);
 /* Polls done so far. */
