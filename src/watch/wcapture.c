@@ -647,7 +647,7 @@ static void take_heap(capture *c)
     profile_init(&h2);
     buf notes = {0};
     bool have1 = fetch_profile(c, "heap-1.pb.gz", &h1, &notes);
-    if (c->req->url && c->req->url[0]) sleep_seconds(c->s->conf.heap_gap);
+    if (have1) sleep_seconds(c->s->conf.heap_gap);
     bool have2 = fetch_profile(c, "heap-2.pb.gz", &h2, &notes);
     if (have1 && have2) write_diff(c, &h1, &h2);
     else write_error(c, "heap-diff.txt", notes.len ? buf_cstr(&notes) : "two heap profiles are needed for the difference");

@@ -123,6 +123,7 @@ typedef struct run {
     uint64_t total;
     int status;
     bool exited, term_sent, kill_sent, timed_out;
+    bool status_unknown;      /* reaped by someone else */
 } run;
 
 static int start(whook_conf *h, char **env, run *r, char *err, size_t errlen)
@@ -231,10 +232,18 @@ static bool drain_output(run *r)
     }
 }
 
+/* ECHILD: someone else reaped it (SIGCHLD ignored by whoever embeds the
+ * agent, a waitpid(-1) elsewhere): it is gone, its status unknown. */
 static void reap(run *r)
 {
     if (r->exited) return;
-    if (waitpid(r->pid, &r->status, WNOHANG) == r->pid) r->exited = true;
+    pid_t w = waitpid(r->pid, &r->status, WNOHANG);
+    if (w == r->pid) {
+        r->exited = true;
+    } else if (w < 0 && errno == ECHILD) {
+        r->exited = r->status_unknown = true;
+        r->status = 0;
+    }
 }
 
 /* SIGTERM to the group at the timeout, SIGKILL WHOOKS_KILL_AFTER later. */
@@ -279,7 +288,8 @@ static void supervise(run *r, double timeout)
 static void describe(const run *r, double timeout, char *out, size_t n)
 {
     char how[64];
-    if (WIFEXITED(r->status)) snprintf(how, sizeof how, "exited %d", WEXITSTATUS(r->status));
+    if (r->status_unknown) snprintf(how, sizeof how, "ended, exit status unknown (reaped elsewhere)");
+    else if (WIFEXITED(r->status)) snprintf(how, sizeof how, "exited %d", WEXITSTATUS(r->status));
     else snprintf(how, sizeof how, "killed by signal %d", WTERMSIG(r->status));
     if (r->timed_out) snprintf(out, n, "timed out after %g s: %s", timeout, how);
     else snprintf(out, n, "%s", how);
@@ -290,8 +300,8 @@ static void log_result(wevents *log, const job *j, const char *result, const run
     wevent_hook ev = {
         .program = j->hook.argc ? j->hook.argv[0] : "",
         .result = result,
-        .exit_status = r && r->exited && WIFEXITED(r->status) ? WEXITSTATUS(r->status) : -1,
-        .signal = r && r->exited && WIFSIGNALED(r->status) ? WTERMSIG(r->status) : 0,
+        .exit_status = r && r->exited && !r->status_unknown && WIFEXITED(r->status) ? WEXITSTATUS(r->status) : -1,
+        .signal = r && r->exited && !r->status_unknown && WIFSIGNALED(r->status) ? WTERMSIG(r->status) : 0,
         .timed_out = r && r->timed_out,
         .seconds = seconds,
         .output = r ? r->kept : NULL,

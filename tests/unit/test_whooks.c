@@ -12,6 +12,7 @@
 #include "watch_test.h"
 
 #include <fcntl.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -295,6 +296,38 @@ static void test_queue_full(void **state)
     expect_sh(want, "jq -r 'select(.result | startswith(\"dropped: the agent stopped\")) | .rule' %s | wc -l", r.log);
 }
 
+/* An agent embedded where SIGCHLD is ignored: the kernel reaps the hook,
+ * and the hook thread must still see it end, not wait forever. */
+static void test_sigchld_ignored(void **state)
+{
+    (void)state;
+    rig r;
+    rig_start(&r, "sigchld.log");
+    struct sigaction ign = {.sa_handler = SIG_IGN}, old;
+    sigaction(SIGCHLD, &ign, &old);
+    whook_conf h = hook("*", SEV_INFO, 5, 2, "/bin/sleep", "0.2");
+    wfinding f = make_finding("fds-cap", SEV_CRIT, WCHANGE_OPENED);
+    assert_int_equal(whooks_fire(r.hooks, &h, 1, &f), 1);
+    /* popen cannot wait for its shell while SIGCHLD is ignored: the log is
+     * read here until the hook's line is in */
+    bool done = false;
+    for (int i = 0; i < 100 && !done; i++) {
+        usleep(100 * 1000);
+        char text[4096] = "";
+        FILE *in = fopen(r.log, "r");
+        if (in) {
+            text[fread(text, 1, sizeof text - 1, in)] = '\0';
+            fclose(in);
+        }
+        done = strstr(text, "\"event\":\"hook\"") != NULL;
+    }
+    sigaction(SIGCHLD, &old, NULL);
+    assert_true(done);
+    rig_stop(&r);
+    expect_sh("ended, exit status unknown (reaped elsewhere)|null|false",
+              "jq -r '[.result, .exit_status, .timed_out] | map(tostring) | join(\"|\")' %s", r.log);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -304,6 +337,7 @@ int main(void)
         cmocka_unit_test(test_timeout),
         cmocka_unit_test(test_cannot_start),
         cmocka_unit_test(test_queue_full),
+        cmocka_unit_test(test_sigchld_ignored),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
