@@ -193,18 +193,28 @@ static double lowest_threshold(const rparams *rp)
     return isnan(rp->warn) ? rp->crit : rp->warn;
 }
 
-/* Above baseline * (1 + threshold); clear below LEVEL_CLEAR of the excess. */
-static verdict v_level(const wdetect *d, wseries_id s, const rparams *rp)
+/* The rise over the baseline a level threshold stands for: the fraction,
+ * but never less than the rule's floor. */
+static double excess(double baseline, double fraction, double least)
 {
+    double e = baseline * fraction;
+    return e > least ? e : least;
+}
+
+/* Above baseline + excess; clear at or below LEVEL_CLEAR of the excess. */
+static verdict v_level(const wdetect *d, const wrule_def *def, const rparams *rp)
+{
+    wseries_id s = def->series;
     verdict v = {.c = C_UNKNOWN, .value = seen(d, s, 0), .baseline = d->base[s]};
     double low = lowest_threshold(rp);
     if (isnan(v.value) || isnan(v.baseline) || isnan(low)) return v;
-    v.threshold = v.baseline * (1 + low);
-    if (!isnan(rp->crit) && v.value > v.baseline * (1 + rp->crit)) {
+    double b = v.baseline, least = def->min_excess;
+    v.threshold = b + excess(b, low, least);
+    if (!isnan(rp->crit) && v.value > b + excess(b, rp->crit, least)) {
         v.c = C_CRIT;
-        v.threshold = v.baseline * (1 + rp->crit);
+        v.threshold = b + excess(b, rp->crit, least);
     } else if (!isnan(rp->warn) && v.value > v.threshold) v.c = C_WARN;
-    else v.c = v.value <= v.baseline * (1 + LEVEL_CLEAR * low) ? C_CLEAR : C_BETWEEN;
+    else v.c = v.value <= b + LEVEL_CLEAR * excess(b, low, least) ? C_CLEAR : C_BETWEEN;
     return v;
 }
 
@@ -353,7 +363,7 @@ static verdict v_scan(report *r, const char *id)
 static verdict evaluate(wdetect *d, const wrule_def *def, const rparams *rp, report *r)
 {
     switch (def->kind) {
-    case WRULE_LEVEL: return v_level(d, def->series, rp);
+    case WRULE_LEVEL: return v_level(d, def, rp);
     case WRULE_RATE: return v_rate(d, def->series, rp);
     case WRULE_BURST: return v_burst(d, def->series, rp);
     case WRULE_CAP: return v_cap(d, def->series, rp);

@@ -41,6 +41,9 @@ typedef struct wrule_def {
     wseries_id series;        /* WS_COUNT for WRULE_SCAN */
     double warn, crit;        /* default thresholds (NAN: that severity is not raised) */
     double warn_for, crit_for, clear_for; /* default durations, seconds */
+    double min_excess;        /* level rules: the least rise over the baseline that
+                               * counts, in the series' unit (0: none), so that a
+                               * small service's ordinary growth is not a finding */
     const char *reason;       /* why it is a problem, one line */
 } wrule_def;
 

@@ -216,6 +216,30 @@ static void no_fire_while_learning(void **state)
     wdetect_free(r.d);
 }
 
+/* A small service: 10 goroutines that become 16 (+60%) for ten minutes is
+ * not a finding (goroutines-level wants 20 goroutines over the baseline at
+ * least); 35 is, opening 2 minutes later with the threshold at 30. */
+static void level_floor(void **state)
+{
+    (void)state;
+    conf_reset();
+    run r = {.d = wdetect_new()};
+    double t = 0;
+    quiet(&r, &t, 900, 10);
+    quiet(&r, &t, 1500, 16);
+    quiet(&r, &t, 1500 + 120, 35);
+    step_g(&r, t, 35);
+    assert_int_equal(r.n, 1);
+    assert_string_equal(r.ch[0].rule, "goroutines-level");
+    assert_true(r.ch[0].baseline == 10 && r.ch[0].threshold == 30 && r.ch[0].sev == SEV_WARN);
+    /* +250% is past crit (+100%, raised to the same floor): crit after 5m */
+    t += STEP;
+    quiet(&r, &t, 1500 + 300, 35);
+    step_g(&r, t, 35);
+    assert_true(r.n == 1 && r.ch[0].change == WCHANGE_ESCALATED && r.ch[0].threshold == 30);
+    wdetect_free(r.d);
+}
+
 /* ---- rate, burst, caps --------------------------------------------------- */
 
 /* 1000 goroutines with ±2 of noise for an hour, then a leak of 3 a minute
@@ -827,6 +851,7 @@ int main(void)
         cmocka_unit_test(table),
         cmocka_unit_test(seeds_warn_then_crit),
         cmocka_unit_test(no_fire_while_learning),
+        cmocka_unit_test(level_floor),
         cmocka_unit_test(slow_leak_rate),
         cmocka_unit_test(burst),
         cmocka_unit_test(caps),
