@@ -390,7 +390,7 @@ static const char *fmt_dur(char *out, size_t n, double sec)
 {
     if (sec >= 3600 && fmod(sec, 3600) == 0) snprintf(out, n, "%.0fh", sec / 3600);
     else if (sec >= 60 && fmod(sec, 60) == 0) snprintf(out, n, "%.0fm", sec / 60);
-    else snprintf(out, n, "%.0fs", sec);
+    else snprintf(out, n, "%.3gs", sec);
     return out;
 }
 
