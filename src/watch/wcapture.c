@@ -171,25 +171,32 @@ static void add_entry(wcapture_store *s, const char *path, const char *name, uin
     s->bytes += bytes;
 }
 
+static void remove_entry(wcapture_store *s, size_t i)
+{
+    rm_tree(s->caps[i].path);
+    s->bytes -= s->caps[i].bytes;
+    memmove(s->caps + i, s->caps + i + 1, (s->ncaps - i - 1) * sizeof *s->caps);
+    s->ncaps--;
+}
+
 /* Removes the oldest complete captures until the total is at most the cap.
- * Returns whether `keep` (a path, or NULL) is still there. */
+ * keep (the capture just written, or NULL) goes last, only if it alone
+ * exceeds the cap: a capture of another thread may be named older (its
+ * finding came first) and finish later.  Returns whether keep is still
+ * there. */
 static bool prune(wcapture_store *s, const char *keep)
 {
     if (s->ncaps == 0) return true;
     qsort(s->caps, s->ncaps, sizeof *s->caps, entry_cmp);
-    size_t drop = 0;
-    bool kept = true;
-    uint64_t total = s->bytes;
-    while (drop < s->ncaps && total > s->conf.max_bytes) {
-        rm_tree(s->caps[drop].path);
-        if (keep && strcmp(s->caps[drop].path, keep) == 0) kept = false;
-        total -= s->caps[drop].bytes;
-        drop++;
+    size_t i = 0;
+    while (i < s->ncaps && s->bytes > s->conf.max_bytes) {
+        if (keep && strcmp(s->caps[i].path, keep) == 0) i++;
+        else remove_entry(s, i);
     }
-    memmove(s->caps, s->caps + drop, (s->ncaps - drop) * sizeof *s->caps);
-    s->ncaps -= drop;
-    s->bytes = total;
-    return kept;
+    if (s->bytes <= s->conf.max_bytes) return true;
+    for (i = 0; i < s->ncaps; i++)
+        if (keep && strcmp(s->caps[i].path, keep) == 0) remove_entry(s, i);
+    return false;
 }
 
 static last_time *last_of(wcapture_store *s, const char *target)
@@ -203,6 +210,14 @@ static last_time *last_of(wcapture_store *s, const char *target)
     return l;
 }
 
+/* Within `every` of the last capture, either side: the threads' clocks
+ * are read at their findings, so the last capture may be a little "later"
+ * than now; a clock stepped back further than that does not stop captures. */
+static bool too_soon(double now, double last, double every)
+{
+    return every > 0 && isfinite(last) && fabs(now - last) < every;
+}
+
 /* Takes a slot for target at now, or says why not.  A failed capture keeps
  * its slot: a full disk is not tried again at every poll. */
 static bool reserve(wcapture_store *s, const char *target, double now, char *why, size_t whylen)
@@ -212,14 +227,14 @@ static bool reserve(wcapture_store *s, const char *target, double now, char *why
         return false;
     }
     last_time *l = last_of(s, target);
-    if (now - l->at < s->conf.target_every) {
-        snprintf(why, whylen, "%s was captured %.0f s ago; captures.target_every is %.0f s", target, now - l->at,
-                 s->conf.target_every);
+    if (too_soon(now, l->at, s->conf.target_every)) {
+        snprintf(why, whylen, "%s was captured %.0f s ago; captures.target_every is %.0f s", target,
+                 fabs(now - l->at), s->conf.target_every);
         return false;
     }
-    if (now - s->last_any < s->conf.global_every) {
-        snprintf(why, whylen, "a capture was taken %.0f s ago; captures.global_every is %.0f s", now - s->last_any,
-                 s->conf.global_every);
+    if (too_soon(now, s->last_any, s->conf.global_every)) {
+        snprintf(why, whylen, "a capture was taken %.0f s ago; captures.global_every is %.0f s",
+                 fabs(now - s->last_any), s->conf.global_every);
         return false;
     }
     l->at = s->last_any = now;
