@@ -71,7 +71,10 @@ void wdetect_restart(wdetect *d);
 /* Adds point p, runs every enabled rule (window: the last samples of the
  * target as scan evidence, for the scan rules; may be NULL), and writes
  * what changed into out (at most max; more are kept for the next call).
- * conf/tconf give the thresholds (wconfig_rule).  Returns how many. */
+ * conf/tconf give the thresholds (wconfig_rule); conf NULL: the defaults.
+ * Returns how many.  The scan rules classify the window's goroutine
+ * models in place (scan_analyze: classes set, groups sorted), so window
+ * must be the caller's own evidence, not shared with another thread. */
 size_t wdetect_step(wdetect *d, const wpoint *p, const scan_evidence *window, const wconfig *conf,
                     const wtarget_conf *tconf, wfinding *out, size_t max);
 
