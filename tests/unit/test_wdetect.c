@@ -269,6 +269,39 @@ static void slow_leak_rate(void **state)
     wdetect_free(r.d);
 }
 
+/* A heap sawtooth from GC (lows 50 MiB, peaks twice that, a 100 s cycle
+ * seen through 15 s polls) whose lows start rising by 2 MiB a minute after
+ * an hour: heap-rate opens once its 30-minute window is mostly growth, on
+ * the lows alone (the peaks are no higher a share than before), before
+ * heap-level (which wants even the lows 50% over the median). */
+static void heap_rate_sawtooth(void **state)
+{
+    (void)state;
+    conf_reset();
+    run r = {.d = wdetect_new()};
+    const double MiB = 1048576;
+    double opened = NAN, level = NAN;
+    for (double t = 0; t <= 3600 + 2400; t += STEP) {
+        wpoint p;
+        point(&p, t);
+        double low = 50 * MiB + (t > 3600 ? (t - 3600) / 60 * 2 * MiB : 0);
+        p.v[WS_HEAP_INUSE] = low * (1 + fmod(t, 100) / 100);
+        step_p(&r, &p);
+        for (size_t i = 0; i < r.n; i++) {
+            if (strcmp(r.ch[i].rule, "heap-rate") == 0 && r.ch[i].change == WCHANGE_OPENED) {
+                opened = t;
+                /* at least the warn rate, at most the 2 MiB a minute it was
+                 * built with (the window still holds flat lows) */
+                assert_true(r.ch[i].value >= 1 * MiB && r.ch[i].value <= 2.05 * MiB);
+            } else if (strcmp(r.ch[i].rule, "heap-level") == 0) level = t;
+            else fail_msg("t=%.0f: %s %s", t, wchange_name(r.ch[i].change), r.ch[i].rule);
+        }
+    }
+    assert_true(opened >= 3600 + 900 && opened <= 3600 + 1800);
+    assert_true(isnan(level) || level > opened);
+    wdetect_free(r.d);
+}
+
 /* +200 goroutines between two polls of a series that moves by ±5: the
  * burst rule opens at that poll, and resolves after 5 minutes without
  * another. */
@@ -853,6 +886,7 @@ int main(void)
         cmocka_unit_test(no_fire_while_learning),
         cmocka_unit_test(level_floor),
         cmocka_unit_test(slow_leak_rate),
+        cmocka_unit_test(heap_rate_sawtooth),
         cmocka_unit_test(burst),
         cmocka_unit_test(caps),
         cmocka_unit_test(hysteresis_no_open),
