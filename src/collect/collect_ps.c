@@ -435,29 +435,49 @@ bool goproc_same(const goproc *a, const goproc *b)
     return a->args_hash == b->args_hash && strcmp(a->exe, b->exe) == 0;
 }
 
+/* A target that lost its process looks for the successor at every poll,
+ * so this reads only the processes whose executable is old's (a readlink
+ * each), not every process's build info and sockets. */
 int goproc_find_successor(const goproc_list_options *o, const goproc *old, goproc *out)
 {
     goproc_list_options quick = o ? *o : (goproc_list_options){.proc_root = NULL};
     quick.probe = false;
     quick.unreadable = false;
-    goproc *v;
-    size_t n;
-    char err[256];
-    if (goproc_list(&quick, &v, &n, err, sizeof err) != 0) return 0;
-    const goproc *best = NULL;
-    for (size_t i = 0; i < n; i++) {
-        const goproc *p = &v[i];
+    const char *root = root_of(quick.proc_root);
+    DIR *d = opendir(root);
+    if (!d) return 0;
+    proc_snapshot *s = xmalloc(sizeof *s);
+    goproc *best = xmalloc(sizeof *best), *p = xmalloc(sizeof *p);
+    bool have = false;
+    struct dirent *e;
+    while ((e = readdir(d))) {
+        int pid = pid_of(e->d_name);
+        if (pid <= 0) continue;
+        char path[PATH_MAX], exe[sizeof old->exe], err[256];
+        snprintf(path, sizeof path, "%s/%d/exe", root, pid);
+        ssize_t len = readlink(path, exe, sizeof exe - 1);
+        if (len < 0) continue;
+        exe[len] = '\0';
+        strip_deleted(exe);
+        if (strcmp(exe, old->exe) != 0 || read_one(&quick, pid, NULL, s, p, err, sizeof err) != 0) continue;
         /* The same pid counts when it was reused: another start time. */
         bool other = p->pid != old->pid || p->starttime_ticks != old->starttime_ticks;
-        if (other && goproc_same(p, old) && (!best || p->starttime_ticks > best->starttime_ticks)) best = p;
+        if (other && goproc_same(p, old) && (!have || p->starttime_ticks > best->starttime_ticks)) {
+            *best = *p;
+            have = true;
+        }
     }
-    int pid = best ? best->pid : 0;
-    if (best && out) {
+    closedir(d);
+    free(s);
+    int pid = have ? best->pid : 0;
+    if (have && out) {
         *out = *best;
         /* The probe costs requests: made for the one process returned. */
+        char err[256];
         if (o && o->probe && goproc_read(o, pid, out, err, sizeof err) != 0) pid = 0;
     }
-    free(v);
+    free(best);
+    free(p);
     return pid;
 }
 

@@ -1,6 +1,7 @@
 /* evidence.c - ownership of a scan's evidence; see evidence.h. */
 #include "evidence.h"
 
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -54,7 +55,12 @@ void evidence_free(scan_evidence *e)
         free_metrics(e->sources[i].metrics, e->sources[i].nmetrics);
         free(e->sources[i].missing);
     }
-    memset(e, 0, sizeof *e);
+    /* Samples past nsamples are always zero: clearing only the ones used
+     * keeps the pages of the others untouched (reef watch keeps a few
+     * samples per target in a struct made for sixty). */
+    memset(e->samples, 0, e->nsamples * sizeof e->samples[0]);
+    memset(e, 0, offsetof(scan_evidence, samples));
+    memset(&e->nsamples, 0, sizeof *e - offsetof(scan_evidence, nsamples));
 }
 
 const scan_sample *evidence_first(const scan_evidence *e) { return e->nsamples ? &e->samples[0] : NULL; }

@@ -58,6 +58,12 @@ static void stop_targets(agent *a, bool (*which)(agent *, wtarget *))
     a->ntargets = kept;
 }
 
+static bool finished_target(agent *a, wtarget *t)
+{
+    (void)a;
+    return wtarget_finished(t);
+}
+
 static bool every_target(agent *a, wtarget *t)
 {
     (void)a;
@@ -141,7 +147,8 @@ static bool wanted(const wdiscover_conf *d, const goproc *p)
 static void discover(agent *a)
 {
     const wconfig *c = current(a);
-    a->next_discover = mono_now() + (c->discover.every > 0 ? c->discover.every : 30);
+    double every = c->discover.every > 0 ? c->discover.every : 30;
+    a->next_discover = mono_now() + every;
     goproc_list_options lo = {.proc_root = a->o->proc_root};
     goproc *list = NULL;
     size_t n = 0;
@@ -160,6 +167,9 @@ static void discover(agent *a)
         start_target(a, &tc, &list[i]);
     }
     free(list);
+    /* The next look is `every` after this one ended: on a loaded host a
+     * walk of /proc may take longer than `every`. */
+    a->next_discover = mono_now() + every;
 }
 
 /* ---- configuration -------------------------------------------------------------- */
@@ -219,11 +229,13 @@ static void close_outputs(agent *a)
     if (a->sh.events) wevents_close(a->sh.events);
 }
 
-/* Waits for a signal until the monotonic time `until`; 0 on timeout. */
+/* Waits for a signal until the monotonic time `until`; 0 on timeout.  A
+ * signal already pending is taken even when `until` has passed: a loop
+ * whose work overruns its schedule must still hear SIGTERM. */
 static int wait_signal(const sigset_t *set, double until)
 {
     double left = until - mono_now();
-    if (left <= 0) return 0;
+    if (left < 0) left = 0;
     if (left > 3600) left = 3600;
     struct timespec ts = {(time_t)left, (long)((left - floor(left)) * 1e9)};
     int sig = sigtimedwait(set, NULL, &ts);
@@ -236,7 +248,8 @@ static void run_loop(agent *a, const sigset_t *set)
     for (;;) {
         double until = end;
         if (current(a)->discover.enabled && a->next_discover < until) until = a->next_discover;
-        if (!isfinite(until)) until = mono_now() + 3600;
+        /* Wake up now and then to free the targets that ended by themselves. */
+        if (until > mono_now() + 5) until = mono_now() + 5;
         int sig = wait_signal(set, until);
         if (sig == SIGHUP) reload(a);
         else if (sig == SIGTERM || sig == SIGINT) {
@@ -248,6 +261,7 @@ static void run_loop(agent *a, const sigset_t *set)
             return;
         }
         if (current(a)->discover.enabled && mono_now() >= a->next_discover) discover(a);
+        stop_targets(a, finished_target);
     }
 }
 

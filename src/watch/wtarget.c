@@ -49,6 +49,9 @@ struct wtarget {
     unsigned backoff;         /* busy answers: the interval is multiplied by this */
     unsigned down_backoff;    /* likewise while the URL does not answer */
     bool pid_gone;            /* the pid exited and no successor was found yet */
+    double gone_since;        /* monotonic, when pid_gone was set */
+    bool discovered;          /* started by discovery, not by the configuration */
+    bool finished;            /* the thread ended by itself (under lock) */
     http_options http;
     const char *headers[WCONFIG_MAX_HEADERS + 1];
     wfinding changes[MAX_CHANGES];
@@ -149,7 +152,8 @@ static goproc_list_options ps_options(const wtarget *t)
     return (goproc_list_options){.proc_root = t->sh->proc_root, .probe = false, .http = &t->http};
 }
 
-/* Field 22 of /proc/PID/stat, 0 when the process is gone. */
+/* Field 22 of /proc/PID/stat, 0 when the process is gone or a zombie
+ * (killed, not yet reaped by its parent: gone for a watcher). */
 static uint64_t start_ticks(const wtarget *t, int pid)
 {
     char path[600], line[1024];
@@ -164,6 +168,7 @@ static uint64_t start_ticks(const wtarget *t, int pid)
     if (!p) return 0;
     unsigned long long ticks = 0;
     /* state is field 3; starttime is field 22, the 20th after the ')'. */
+    if (p[1] == ' ' && (p[2] == 'Z' || p[2] == 'X')) return 0;
     int field = 2;
     for (char *s = p + 1; *s && field < 22; s++)
         if (*s == ' ') {
@@ -291,6 +296,7 @@ static bool follow_restart(wtarget *t)
         char why[128];
         snprintf(why, sizeof why, "pid %d exited", old);
         mark_down(t, why);
+        if (!t->pid_gone) t->gone_since = mono_now();
         t->pid_gone = true;
         return false;
     }
@@ -397,7 +403,10 @@ static void poll_once(wtarget *t, const wconfig *c, const wtarget_conf *tc, doub
     wpoint_from_sample(evidence_last(t->ev), now, &p);
     size_t n = wdetect_step(t->det, &p, t->ev, c, tc, t->changes, MAX_CHANGES);
     for (size_t i = 0; i < n; i++) on_change(t, c, &t->changes[i], now);
-    if (t->pid) t->oom_kills = goproc_oom_kills(t->sh->proc_root, t->sh->sysfs_root, t->pid);
+    /* The sample read the cgroup already: its OOM kill count is kept for
+     * the restart that may follow. */
+    const scan_sample *last = evidence_last(t->ev);
+    if (last->has_cgroup && start_ticks(t, t->pid) == t->ident.starttime_ticks) t->oom_kills = last->cgroup.oom_kills;
 }
 
 /* The target's entry in the configuration in force (a reload may have
@@ -423,6 +432,21 @@ static unsigned factor(const wtarget *t)
     return t->pid_gone ? 1 : t->down_backoff;
 }
 
+/* A process discovery found, gone for a while with nothing taking over,
+ * is no longer watched: on a host where processes come and go, the agent
+ * would otherwise keep a thread per process that ever ran.  Discovery
+ * finds it again if it comes back.  A configured target is kept: someone
+ * asked for it. */
+#define FORGET_AFTER 60.0
+
+static bool forgotten(wtarget *t)
+{
+    if (!t->discovered || !t->pid_gone || mono_now() - t->gone_since < FORGET_AFTER) return false;
+    target_event(t, WEVENT_DOWN, "pid %d exited %.0f s ago and nothing took over: no longer watched", t->pid,
+                 mono_now() - t->gone_since);
+    return true;
+}
+
 static void *target_main(void *arg)
 {
     wtarget *t = arg;
@@ -438,6 +462,7 @@ static void *target_main(void *arg)
 
     double due = mono_now();
     for (;;) {
+        if (forgotten(t)) break;
         r = wshared_acquire(t->sh);
         const wtarget_conf *tc = conf_of(t, &r->conf);
         double interval = !isnan(tc->interval) && tc->interval > 0 ? tc->interval : r->conf.interval;
@@ -455,6 +480,9 @@ static void *target_main(void *arg)
         if (!sleep_until(t, due)) break;
     }
     close_collector(t);
+    pthread_mutex_lock(&t->lock);
+    t->finished = true;
+    pthread_mutex_unlock(&t->lock);
     return NULL;
 }
 
@@ -474,6 +502,7 @@ wtarget *wtarget_start(wshared *s, const wtarget_conf *tc, const goproc *found)
     t->ev = xcalloc(1, sizeof *t->ev);
     t->det = wdetect_new();
     if (found) {
+        t->discovered = true;
         t->ident = *found;
         t->have_ident = true;
         t->pid = found->pid;
@@ -542,6 +571,14 @@ bool wtarget_identity(wtarget *t, goproc *out)
     if (have) *out = t->ident;
     pthread_mutex_unlock(&t->lock);
     return have;
+}
+
+bool wtarget_finished(wtarget *t)
+{
+    pthread_mutex_lock(&t->lock);
+    bool done = t->finished;
+    pthread_mutex_unlock(&t->lock);
+    return done;
 }
 
 uint64_t wtarget_polls(wtarget *t)

@@ -66,6 +66,9 @@ void wtarget_conf_key(const wtarget_conf *tc, char *out, size_t outlen);
 const char *wtarget_key(const wtarget *t);
 /* The process identity, false before one was read. */
 bool wtarget_identity(wtarget *t, goproc *out);
+/* The thread ended by itself (a discovered process gone for good): the
+ * agent frees it with wtarget_stop. */
+bool wtarget_finished(wtarget *t);
 /* Polls done so far. */
 uint64_t wtarget_polls(wtarget *t);
 
