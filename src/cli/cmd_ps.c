@@ -150,7 +150,7 @@ enum { COL_PID, COL_NAME, COL_GO, COL_MODULE, COL_UPTIME, COL_RSS, COL_GOROUTINE
 static const char *const headers[NCOLS] = {"PID", "NAME", "GO", "MODULE", "UPTIME", "RSS", "GOROUTINES", "LISTEN"};
 
 typedef struct row {
-    char cell[NCOLS][160];
+    char cell[NCOLS][272]; /* the widest field (a module path, 256) fits */
 } row;
 
 static void make_row(const goproc *p, row *r)
