@@ -293,7 +293,10 @@ int wagent_run(const wagent_options *o, char *err, size_t errlen)
     start_configured(a);
     if (current(a)->discover.enabled) discover(a);
     run_loop(a, &set);
+    size_t n = a->ntargets;
     stop_targets(a, every_target);
+    /* The last line of the log: every target has ended its poll. */
+    wevents_target(a->sh.events, WEVENT_AGENT, "", 0, "stopped: %zu targets", n);
     rc = 0;
 out:
     close_outputs(a);

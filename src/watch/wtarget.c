@@ -391,13 +391,14 @@ static void poll_once(wtarget *t, const wconfig *c, const wtarget_conf *tc, doub
         return;
     }
     scan_health h;
-    if (!sample(t, interval, &h)) {
+    bool answered = sample(t, interval, &h);
+    update_backoff(t, &h);
+    if (!answered) {
         mark_down(t, h.last_error[0] ? h.last_error : "no answer");
         close_collector(t); /* probed again from scratch */
         return;
     }
     mark_up(t);
-    update_backoff(t, &h);
     double now = wall_now();
     wpoint p;
     wpoint_from_sample(evidence_last(t->ev), now, &p);
