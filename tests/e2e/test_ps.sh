@@ -10,7 +10,7 @@
 # hash.  Then patterns, --no-probe, the JSON schema, bad usage, a restart
 # found by goproc_find_successor (a small C driver linked with libreefcore),
 # a real OOM kill in a cgroup v1 memory cgroup counted by goproc_oom_kills,
-# and reef run as nobody.
+# a process in a network namespace of its own, and reef run as nobody.
 #
 # Other tests run Go fixtures at the same time: every check that lists
 # processes names this test's pids or its own executables (copied under
@@ -140,6 +140,26 @@ check "healthy: at least its 64 workers" test "$(j "$H_PID" .goroutines)" -ge 64
 check "quiet: goroutines as curl reads them" in_range "$(j "$Q_PID" .goroutines)" "$before_q" "$after_q" 2
 rss_kb=$(ps -o rss= -p "$Q_PID" | tr -d ' ')
 check "quiet: RSS within 20% of ps's" eq "$(j "$Q_PID" '(.rss_bytes / 1024 - $k) | fabs <= $k * 0.2' --argjson k "$rss_kb")" true
+
+# ---- a process in a network namespace of its own ----
+# Its sockets are not in reef's namespace: read from its /proc/PID/net/tcp,
+# and not probed (127.0.0.1 here is not its loopback).
+if [[ $(id -u) == 0 ]] && command -v unshare >/dev/null && command -v ip >/dev/null; then
+  unshare --net sh -c 'ip link set lo up && exec "$0"' "$HEALTHY" >"$TMP/ns.out" 2>&1 &
+  NS_PID=$!
+  _pids+=("$NS_PID")
+  for ((i = 0; i < 300; i++)); do grep -q '^listening on' "$TMP/ns.out" && break; sleep 0.1; done
+  NS_URL=$(sed -n 's/^listening on //p' "$TMP/ns.out")
+  run_reef ps --json "$NS_PID"
+  check "netns: its port, from its namespace" eq "$(reef_ports "$NS_PID")" "$(port_of "$NS_URL")"
+  check "netns: not probed" eq "$(j "$NS_PID" .pprof_url)" null
+  check "netns: said" eq "$(j "$NS_PID" .note)" "in another network namespace: ports not probed"
+  check "netns: said on stderr" contains "$ERR" "pid $NS_PID ($(basename "$HEALTHY")): in another network namespace"
+  kill "$NS_PID"
+  wait "$NS_PID" 2>/dev/null || true
+else
+  echo "skip: a network namespace needs root, unshare and ip"
+fi
 
 # ---- the text table ----
 run_reef ps "$H_PID" "$SUB_PID"
