@@ -370,30 +370,43 @@ static int64_t vm_rss(const char *root, int pid)
     return rss;
 }
 
-/* Step 4 without proc_read; false when it cannot be done so (another
- * network namespace, a recorded tree, no netlink): then proc_read. */
-static bool fill_quick(const char *proc_root, int pid, const pid_stat *ps, walk *w, goproc *p, proc_listen *ls,
-                       int *nls)
+/* Start time, uptime, RSS and executable: what stat and status give to
+ * anyone, the executable to those allowed. */
+static void fill_basic(const char *root, int pid, const pid_stat *ps, goproc *p)
+{
+    char path[PATH_MAX];
+    snprintf(path, sizeof path, "%s/%d/exe", root, pid);
+    ssize_t n = readlink(path, p->exe, sizeof p->exe - 1);
+    p->exe[n > 0 ? n : 0] = '\0';
+    double tick = (double)sysconf(_SC_CLK_TCK), up = host_uptime(root);
+    p->starttime_ticks = ps->starttime;
+    if (up >= 0) p->uptime_seconds = up - (double)ps->starttime / tick > 0 ? up - (double)ps->starttime / tick : 0;
+    p->rss_bytes = vm_rss(root, pid);
+}
+
+/* The listening sockets without proc_read; false when they cannot be had
+ * so (another network namespace, a recorded tree, no netlink). */
+static bool listeners_quick(const char *proc_root, int pid, walk *w, proc_listen *ls, int *nls)
 {
     if (proc_root && strcmp(proc_root, "/proc") != 0) return false;
     if (!same_net_namespace("/proc", pid)) return false;
     if (w->listeners_state == 0) w->listeners_state = read_listeners(&w->listeners) ? 1 : -1;
     if (w->listeners_state < 0) return false;
     *nls = 0;
-    if (!match_fds("/proc", pid, &w->listeners, ls, nls)) return false;
-    char path[PATH_MAX];
-    snprintf(path, sizeof path, "/proc/%d/exe", pid);
-    ssize_t n = readlink(path, p->exe, sizeof p->exe - 1);
-    p->exe[n > 0 ? n : 0] = '\0';
-    double tick = (double)sysconf(_SC_CLK_TCK), up = host_uptime("/proc");
-    p->starttime_ticks = ps->starttime;
-    if (up >= 0) p->uptime_seconds = up - (double)ps->starttime / tick > 0 ? up - (double)ps->starttime / tick : 0;
-    p->rss_bytes = vm_rss("/proc", pid);
-    return true;
+    return match_fds("/proc", pid, &w->listeners, ls, nls);
 }
 
-static void finish_fill(goproc *p, const char *comm, const proc_listen *ls, int nls)
+static int by_port(const void *a, const void *b)
 {
+    const proc_listen *x = a, *y = b;
+    if (x->port != y->port) return x->port < y->port ? -1 : 1;
+    return strcmp(x->addr, y->addr);
+}
+
+/* ls in port order (descriptor order is no order). */
+static void finish_fill(goproc *p, const char *comm, proc_listen *ls, int nls)
+{
+    qsort(ls, (size_t)nls, sizeof *ls, by_port);
     strip_deleted(p->exe);
     const char *slash = strrchr(p->exe, '/');
     copy_str(p->name, sizeof p->name, slash ? slash + 1 : *p->exe ? p->exe : comm);
@@ -514,17 +527,13 @@ static void goproc_init(goproc *p, int pid)
     p->goroutines = -1;
 }
 
-/* Step 4 through proc_read (whole /proc/PID, net/tcp included). */
-static int fill_slow(const char *proc_root, int pid, walk *w, goproc *p, proc_listen *ls, int *nls, char *err,
-                     size_t errlen)
+/* The listening sockets through proc_read (the process's own net/tcp). */
+static int listeners_slow(const char *proc_root, int pid, walk *w, goproc *p, proc_listen *ls, int *nls, char *err,
+                          size_t errlen)
 {
     if (!w->snapshot) w->snapshot = xmalloc(sizeof *w->snapshot);
     const proc_snapshot *s = w->snapshot;
     if (proc_read(proc_root, pid, w->snapshot, err, errlen) != 0) return -1;
-    p->starttime_ticks = s->starttime_ticks;
-    p->uptime_seconds = s->uptime_seconds;
-    p->rss_bytes = s->vm_rss;
-    copy_str(p->exe, sizeof p->exe, s->exe);
     *nls = s->nlisten;
     memcpy(ls, s->listen, (size_t)s->nlisten * sizeof *ls);
     if (!s->net_readable && !p->go_unknown && !*p->note)
@@ -555,10 +564,12 @@ static int read_one(const goproc_list_options *o, int pid, walk *w, goproc *p, c
         copy_str(p->go_version, sizeof p->go_version, e.go_version);
         copy_str(p->module, sizeof p->module, e.module);
     }
+    fill_basic(root, pid, &ps, p);
     proc_listen ls[PROC_MAX_LISTEN];
     int nls = 0;
-    if (!fill_quick(o ? o->proc_root : NULL, pid, &ps, w, p, ls, &nls) &&
-        fill_slow(o ? o->proc_root : NULL, pid, w, p, ls, &nls, err, errlen) != 0)
+    /* An unreadable process's descriptors are unreadable too. */
+    if (!p->go_unknown && !listeners_quick(o ? o->proc_root : NULL, pid, w, ls, &nls) &&
+        listeners_slow(o ? o->proc_root : NULL, pid, w, p, ls, &nls, err, errlen) != 0)
         return -1;
     finish_fill(p, ps.comm, ls, nls);
     read_cmdline(root, p);

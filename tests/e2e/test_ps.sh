@@ -117,6 +117,8 @@ check "quiet: pprof URL" eq "$(j "$Q_PID" .pprof_url)" "$Q_URL"
 check "broker: pprof URL (past the port that never answers HTTP)" eq "$(j "$BR_PID" .pprof_url)" "$BR_URL"
 check "broker: three ports" eq "$(reef_ports "$BR_PID")" \
   "$(sorted "$BROKER_PORT" "$MONITOR_PORT" "$(port_of "$BR_URL")")"
+check "broker: ports in order" eq "$(j "$BR_PID" '[.listen[].port] | map(tostring) | join(" ")')" \
+  "$(sorted "$BROKER_PORT" "$MONITOR_PORT" "$(port_of "$BR_URL")")"
 check "broker: only the pprof port marked" \
   eq "$(j "$BR_PID" '[.listen[] | select(.pprof) | .port] | join(",")')" "$(port_of "$BR_URL")"
 check "broker: loopback ports" eq "$(j "$BR_PID" '[.listen[].loopback] | all')" true
