@@ -143,6 +143,18 @@ check "quiet: goroutines as curl reads them" in_range "$(j "$Q_PID" .goroutines)
 rss_kb=$(ps -o rss= -p "$Q_PID" | tr -d ' ')
 check "quiet: RSS within 20% of ps's" eq "$(j "$Q_PID" '(.rss_bytes / 1024 - $k) | fabs <= $k * 0.2' --argjson k "$rss_kb")" true
 
+# ---- a Go server that answers 404 to everything: one request, no mark ----
+start_fixture hostile -lifetime 2m
+HOSTILE_PID=$PID
+HOSTILE_OUT=$(grep -l '^listening on' "$TMP"/hostile.*.out | head -1)
+run_reef ps --json "$HOSTILE_PID"
+check "404: its port listed" eq "$(reef_ports "$HOSTILE_PID")" "$(port_of "$URL")"
+check "404: not pprof" eq "$(j "$HOSTILE_PID" .pprof_url)" null
+check "404: asked once, for the first line of debug=1" \
+  eq "$(grep '^request ' "$HOSTILE_OUT" | tr '\n' ' ')" "request /debug/pprof/goroutine?debug=1 "
+kill "$HOSTILE_PID"
+wait "$HOSTILE_PID" 2>/dev/null || true
+
 # ---- a process in a network namespace of its own ----
 # Its sockets are not in reef's namespace: read from its /proc/PID/net/tcp,
 # and not probed (127.0.0.1 here is not its loopback).
