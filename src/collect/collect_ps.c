@@ -12,12 +12,15 @@
  *      headers and the blob);
  *   4. for a Go process only: stat and status (start time, RSS), the
  *      command line, its descriptors' socket inodes looked up among the
- *      listening TCP sockets, and on request the probe of its ports.
+ *      listening TCP sockets, and on request the probe of its ports.  (A
+ *      process whose executable is unreadable, listed only on request,
+ *      gets stat, status and the command line: its descriptors are
+ *      unreadable too.)
  *
  * The listening sockets come from the kernel's sock_diag netlink interface,
  * asked once per walk for TCP sockets in the LISTEN state only: reading
  * /proc/PID/net/tcp (what collect_proc does, for one process) costs a line
- * per socket of the namespace, and a host with 50,000 connections made
+ * per socket of the namespace, and a host with 56,000 connections made
  * that 5 ms of kernel time per Go process.  A process in another network
  * namespace (whose sockets the dump does not hold), a recorded /proc tree,
  * or a failed dump fall back to collect_proc's proc_read.
@@ -274,7 +277,7 @@ static bool dump_listeners(int family, listen_table *t)
     };
     struct sockaddr_nl kernel = {.nl_family = AF_NETLINK};
     bool ok = sendto(fd, &req, sizeof req, 0, (struct sockaddr *)&kernel, sizeof kernel) == (ssize_t)sizeof req;
-    static __thread long buf[8192 / sizeof(long)]; /* aligned for nlmsghdr */
+    long buf[8192 / sizeof(long)]; /* aligned for nlmsghdr */
     for (bool done = !ok; !done;) {
         ssize_t got = recv(fd, buf, sizeof buf, 0);
         if (got <= 0) {
