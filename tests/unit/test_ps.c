@@ -145,6 +145,43 @@ static void oom_kills_unknown(void **state)
     assert_int_equal(oom("proc", "cgroup/v2-nocontrollers", 4242), -1); /* no memory controller */
 }
 
+/* ---- listing, on trees that hold no Go process ---- */
+
+static void unreadable_proc_is_an_error(void **state)
+{
+    (void)state;
+    goproc_list_options o = {.proc_root = "/nonexistent/proc"};
+    goproc sentinel, *v = &sentinel; /* must be reset to NULL */
+    size_t n = 7;
+    char err[256] = "";
+    assert_int_equal(goproc_list(&o, &v, &n, err, sizeof err), -1);
+    assert_string_equal(err, "/nonexistent/proc: cannot read: No such file or directory");
+    assert_null(v);
+    assert_int_equal(n, 0);
+}
+
+static void recorded_tree_without_executables(void **state)
+{
+    (void)state;
+    /* tests/data/proc/4242/exe points at a file this machine does not
+     * have: not known to be Go, so not listed, and said so when asked for
+     * by pid. */
+    char root[DIR_MAX + 16], err[512];
+    snprintf(root, sizeof root, "%s/proc", data_dir);
+    goproc_list_options o = {.proc_root = root};
+    goproc *v, p;
+    size_t n;
+    assert_int_equal(goproc_list(&o, &v, &n, err, sizeof err), 0);
+    assert_int_equal(n, 0);
+    free(v);
+    assert_int_equal(goproc_read(&o, 4242, &p, err, sizeof err), -1);
+    assert_non_null(strstr(err, "/4242/exe: No such file or directory"));
+    assert_int_equal(goproc_read(&o, 4299, &p, err, sizeof err), -1);
+    assert_string_equal(err, "no process 4299");
+    goproc old = service("/usr/local/bin/api-server", 1);
+    assert_int_equal(goproc_find_successor(&o, &old, &p), 0);
+}
+
 int main(void)
 {
     find_data_dir();
@@ -157,6 +194,8 @@ int main(void)
         cmocka_unit_test(oom_kills_of_this_machines_v1_layout),
         cmocka_unit_test(oom_kills_v1_and_v2),
         cmocka_unit_test(oom_kills_unknown),
+        cmocka_unit_test(unreadable_proc_is_an_error),
+        cmocka_unit_test(recorded_tree_without_executables),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
