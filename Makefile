@@ -7,7 +7,7 @@ FUZZ_BUILD ?= build-fuzz
 JOBS       ?= 2
 export PATH := $(PATH):/usr/local/go/bin
 
-.PHONY: all deps build test test-fast demo fuzz bench bench-pprof bench-scan clean
+.PHONY: all deps build test test-fast demo fuzz bench bench-pprof bench-scan bench-watch soak clean
 
 all: build
 
@@ -43,6 +43,22 @@ bench-pprof: build
 
 bench-scan: build
 	@bench/scan.sh
+
+bench-watch: build
+	@REEF=$(BUILD)/reef bench/watch.sh
+
+# reef watch's 20-minute soak (scripts/soak.sh): flat memory over 50,000
+# polls and more, on the plain build, then on the ASan+UBSan build
+# (LeakSanitizer at exit); fails if either fails.  SOAK_ASAN=0: the plain
+# build only.
+soak: build
+	@rc=0; REEF=$(BUILD)/reef scripts/soak.sh -o /tmp/reef-soak || rc=1; \
+	if [ "$${SOAK_ASAN:-1}" = 1 ]; then \
+	  cmake -S . -B $(ASAN_BUILD) -DREEF_SANITIZE=ON -DCMAKE_BUILD_TYPE=Debug >/dev/null && \
+	  { cmake --build $(ASAN_BUILD) -j$(JOBS) --target reef >$(ASAN_BUILD)/build.log 2>&1 || { cat $(ASAN_BUILD)/build.log; exit 1; }; } && \
+	  { REEF=$(ASAN_BUILD)/reef scripts/soak.sh -o /tmp/reef-soak-asan || rc=1; }; \
+	fi; \
+	exit $$rc
 
 clean:
 	rm -rf $(BUILD) $(ASAN_BUILD) $(FUZZ_BUILD)

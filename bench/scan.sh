@@ -166,13 +166,6 @@ for n in $GOROUTINES; do
 done
 
 # ---- markdown table ----
-ms() { # wrk duration (us, ms, s, m) -> "1.23 ms" or "4.56 s"
-    awk -v v="$1" 'BEGIN {
-        x = v + 0
-        if (v ~ /us$/) x /= 1000; else if (v ~ /ms$/) ; else if (v ~ /s$/) x *= 1000
-        else if (v ~ /m$/) x *= 60000; else if (v ~ /h$/) x *= 3600000; else { print "-"; exit }
-        if (x >= 1000) printf "%.2f s", x / 1000; else if (x >= 10) printf "%.0f ms", x; else printf "%.2f ms", x }'
-}
 MD=$OUT/$STAMP.md
 {
     echo "# reef scan: cost to the service, $STAMP"
@@ -187,11 +180,7 @@ MD=$OUT/$STAMP.md
     for n in $GOROUTINES; do
         for cond in $CONDITIONS; do
             base="$OUT/$STAMP-$n-$cond"
-            read -r rps p50 p99 max < <(awk '
-                $1 == "Latency" && NF >= 4 && !lat { max = $4; lat = 1 }
-                $1 == "50%" { p50 = $2 } $1 == "99%" { p99 = $2 }
-                $1 == "Requests/sec:" { rps = $2 }
-                END { print rps, p50, p99, max }' "$base.wrk")
+            read -r rps p50 p99 max < <(wrk_summary "$base.wrk")
             notes=()
             case $cond in
                 baseline) notes+=("wrk alone") ;;
@@ -219,7 +208,7 @@ MD=$OUT/$STAMP.md
             [ -z "$hwm" ] || notes+=("target peak RSS $hwm MB")
             note=$(printf '%s; ' "${notes[@]}")
             printf '| %s | %s | %s | %s | %s | %s | %s |\n' "$n" "$cond" "$(printf '%.0f' "$rps")" \
-                "$(ms "$p50")" "$(ms "$p99")" "$(ms "$max")" "${note%; }"
+                "$(wrk_ms "$p50")" "$(wrk_ms "$p99")" "$(wrk_ms "$max")" "${note%; }"
         done
     done
 } >"$MD"
