@@ -371,6 +371,10 @@ static bool sample(wtarget *t, double interval, scan_health *h)
     double budget = interval < 2 ? 2 : interval > 30 ? 30 : interval;
     scan_collector_retry(t->col);
     scan_collector_budget(t->col, budget);
+    /* Only this sample's requests tell whether the target answers: the
+     * index that opening the collector read does not (a service whose
+     * profiles hang still serves its index). */
+    (void)scan_collector_health(t->col);
     if (t->ev->nsamples == WATCH_WINDOW) evidence_drop_first(t->ev);
     unsigned flags = t->polls % TRAILER_EVERY == 0 ? SCAN_SAMPLE_LAST : 0;
     scan_collector_sample(t->col, t->ev->nsamples, flags);

@@ -5,7 +5,8 @@
 #     files, the hook run with the finding; the leak released: resolved;
 #   - calm: a busy, healthy watchable beside it (self-load, idle pool,
 #     tickers, GC churn): no finding at all, and polled on time although
-#   - hung: a target that accepts requests and never answers;
+#   - hung, busy, slow, junk: targets that never answer, answer the index
+#     and hang on every profile, trickle a byte every 50 ms, send garbage;
 #   - phoenix: a watchable watched by pid, killed with kill -9 and started
 #     again with the same arguments: down, restart, up, under one name.
 # Expected values come from the fixtures' own /state (what they know they
@@ -40,6 +41,8 @@ calm_url=$URL calm_pid=$PID
 start_fixture hostile -lifetime 5m
 hung_url=$URL/hang/debug/pprof
 busy_url=$URL/halfhang/debug/pprof # the index answers, every profile hangs
+slow_url=$URL/slow/debug/pprof       # answers a byte every 50 ms
+junk_url=$URL/garbage/debug/pprof    # answers random bytes
 phoenix_port=$(free_port)
 start_fixture watchable -addr "127.0.0.1:$phoenix_port" -lifetime 5m
 phoenix_pid=$PID
@@ -69,10 +72,12 @@ targets:
   - {name: calm, url: "$calm_url", pid: $calm_pid}
   - {name: hung, url: "$hung_url"}
   - {name: busy, url: "$busy_url"}
+  - {name: slow, url: "$slow_url"}
+  - {name: junk, url: "$junk_url"}
 EOF
 run_reef watch --check-config "$TMP/watch.yaml"
 check "check-config accepts the file" eq "$RC" 0
-check "check-config counts the targets" contains "$OUT" "4 targets"
+check "check-config counts the targets" contains "$OUT" "6 targets"
 
 "$REEF" watch --config "$TMP/watch.yaml" "$phoenix_pid" >"$TMP/watch.out" 2>"$TMP/watch.err" &
 WATCH_PID=$!
@@ -82,6 +87,9 @@ check "leaky comes up" await_event '.event == "up" and .target == "leaky"' 20
 check "calm comes up" await_event '.event == "up" and .target == "calm"' 20
 check "hung is down: it never answers" await_event '.event == "down" and .target == "hung"' 20
 check "busy: requests that time out make it back off" await_event '.event == "backoff" and .target == "busy"' 30
+check "slow: a target that trickles its answers is down or backs off, never up with made-up figures" \
+  await_event '(.event == "down" or .event == "backoff") and .target == "slow"' 30
+check "junk: a target that answers garbage is down" await_event '.event == "down" and .target == "junk"' 30
 check "phoenix comes up, named after its executable and port" \
   await_event ".event == \"up\" and .target == \"watchable:$phoenix_port\"" 20
 
@@ -147,10 +155,10 @@ sleep 15
 s2=$(state "$calm_url" | jq '.requests["/debug/pprof/goroutine"] // 0')
 polls=$((s2 - s1))
 # 30 polls at 500ms.  Were polls made one target after another, each round
-# would wait on the hung target (three requests of 2 s) and the half-hung
-# one: 2 or 3 polls in 15 s.  A loaded test machine slows every poll, so
+# would wait on the hung, half-hung and slow targets (requests of 2 s): 1
+# or 2 polls in 15 s.  A loaded test machine slows every poll, so
 # the bound is well below 30 but far above 3.
-check "calm: polled on time beside hung targets ($polls polls in 15 s at 500ms)" test "$polls" -ge 9
+check "calm: polled on time beside hung, slow and garbage targets ($polls polls in 15 s at 500ms)" test "$polls" -ge 9
 none() { # none JQ-FILTER: no event matches (those that do are shown)
   local hits
   hits=$(events | jq -c "select($1)")
@@ -162,11 +170,13 @@ check "phoenix: no finding across its restart" \
 
 # ---- SIGHUP reloads, SIGTERM stops ----------------------------------------------------
 kill -HUP "$WATCH_PID"
+check "busy: down once, no up and down on every poll" \
+  eq "$(event_count '(.event == "down" or .event == "up") and .target == "busy"')" 1
 check "SIGHUP: reloaded" await_event '.event == "agent" and (.detail | startswith("configuration reloaded"))' 10
 sleep 2 # a target the reload started by mistake would have polled by now
 check "SIGHUP: no target restarted by the reload" eq "$(event_count '.event == "up" and .target == "calm"')" 1
-check "SIGHUP: the same five targets after the reload (the pid given on the command line kept its key)" \
-  eq "$(events | jq -r 'select(.target != null) | .target' | sort -u | wc -l)" 5
+check "SIGHUP: the same seven targets after the reload (the pid given on the command line kept its key)" \
+  eq "$(events | jq -r 'select(.target != null) | .target' | sort -u | wc -l)" 7
 kill -TERM "$WATCH_PID"
 for ((i = 0; i < 100; i++)); do kill -0 "$WATCH_PID" 2>/dev/null || break; sleep 0.1; done
 set +e
@@ -175,6 +185,6 @@ rc=$?
 set -e
 check "SIGTERM: stops within 10 s with status 0" eq "$rc" 0
 check "SIGTERM: says so" contains "$(events | jq -r 'select(.event == "agent") | .detail')" "stopping on SIGTERM"
-check "SIGTERM: the last line says every target stopped" contains "$(events | tail -1)" "stopped: 5 targets"
+check "SIGTERM: the last line says every target stopped" contains "$(events | tail -1)" "stopped: 7 targets"
 check "every line of the event log is JSON" eq "$(events | jq -c . | wc -l)" "$(events | wc -l)"
 pass
