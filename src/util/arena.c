@@ -17,10 +17,10 @@ void arena_init(arena *a) { memset(a, 0, sizeof *a); }
 /* Chunks grow with the arena, from 8 KiB to ARENA_CHUNK: a small dump (reef
  * watch keeps several per target, for months) costs kilobytes, a large one
  * still gets large chunks after a few. */
-static size_t chunk_size(const arena *a)
+static size_t chunk_size(const arena *a, size_t n)
 {
     size_t size = 8u * 1024u;
-    while (size < ARENA_CHUNK && size < a->total) size *= 2;
+    while (size < ARENA_CHUNK && (size < a->total || size < n)) size *= 2;
     return size;
 }
 
@@ -41,7 +41,7 @@ void *arena_alloc(arena *a, size_t n)
     if (!a->head || a->used + n > a->head->size) {
         /* Oversized requests get a chunk of their own so that one long
          * string does not waste the rest of a normal chunk. */
-        size_t size = n > ARENA_CHUNK / 4 ? n : chunk_size(a);
+        size_t size = n > ARENA_CHUNK / 4 ? n : chunk_size(a, n);
         arena_chunk *c = xmalloc(sizeof *c + size);
         c->size = size;
         if (size == n && a->head) {

@@ -4,6 +4,7 @@
 #include "../util/xalloc.h"
 
 #include <errno.h>
+#include <malloc.h>
 #include <math.h>
 #include <signal.h>
 #include <stdio.h>
@@ -267,6 +268,12 @@ static void run_loop(agent *a, const sigset_t *set)
 
 int wagent_run(const wagent_options *o, char *err, size_t errlen)
 {
+    /* glibc raises its mmap threshold each time a large block is freed,
+     * after which large blocks come from the main heap and its pages stay
+     * resident: an agent that parses a dump per target per poll for months
+     * crept up by megabytes with its live memory flat (scripts/soak.sh).
+     * A fixed threshold keeps large blocks in mappings returned on free. */
+    mallopt(M_MMAP_THRESHOLD, 128 * 1024);
     agent *a = xcalloc(1, sizeof *a);
     a->o = o;
     a->sh.proc_root = o->proc_root;
