@@ -397,10 +397,16 @@ static const char *fmt_dur(char *out, size_t n, double sec)
 /* "a → b → c": the last values rules saw of series s (at most 8). */
 static void recent(const wdetect *d, wseries_id s, char *out, size_t n)
 {
-    double v[8];
-    size_t m = d->n < 8 ? d->n : 8;
-    for (size_t i = 0; i < m; i++) v[i] = seen(d, s, m - 1 - i);
-    scan_fmt_series(out, n, v, m, strcmp(wseries_unit(s), "bytes") == 0 ? "B" : "");
+    size_t m = d->n < 8 ? d->n : 8, len = 0;
+    out[0] = '\0';
+    /* Each value in its unit: a pause of 0.369 s is not "0". */
+    for (size_t i = 0; i < m && len < n; i++) {
+        char one[48];
+        fmt_value(one, sizeof one, s, seen(d, s, m - 1 - i));
+        int w = snprintf(out + len, n - len, "%s%s", i ? " → " : "", one);
+        if (w < 0) break;
+        len += (size_t)w;
+    }
 }
 
 static void describe_series(const wdetect *d, const wrule_def *def, const rparams *rp, const verdict *v,

@@ -164,7 +164,11 @@ none() { # none JQ-FILTER: no event matches (those that do are shown)
   hits=$(events | jq -c "select($1)")
   [[ -z $hits ]] || { echo "  unexpected: ${hits:0:2000}" >&2; return 1; }
 }
-check "calm: no finding" none '.event == "finding" and .target == "calm"'
+# Bar a gc-pause warning, as the scan tests do: a stop-the-world pause is
+# wall-clock time, and on a loaded two-core test machine a sound service
+# really pauses 10 ms.  A crit (100 ms) still fails.
+check "calm: no finding" \
+  none '.event == "finding" and .target == "calm" and (.rule != "gc-pause-cap" or .severity == "crit")'
 check "phoenix: no finding across its restart" \
   eq "$(event_count ".event == \"finding\" and .target == \"watchable:$phoenix_port\" and .change != \"resolved\"")" 0
 
