@@ -284,15 +284,24 @@ static bool dump_listeners(int family, listen_table *t)
             ok = false;
             break;
         }
-        int len = (int)got;
-        for (struct nlmsghdr *h = (struct nlmsghdr *)buf; NLMSG_OK(h, len); h = NLMSG_NEXT(h, len)) {
+        /* NLMSG_OK and NLMSG_NEXT mix signed and unsigned lengths, which
+         * clang refuses under -Werror: the same walk, in size_t. */
+        size_t left = (size_t)got;
+        const char *at = (const char *)buf;
+        while (left >= sizeof(struct nlmsghdr)) {
+            const struct nlmsghdr *h = (const struct nlmsghdr *)at;
+            if (h->nlmsg_len < sizeof *h || h->nlmsg_len > left) break;
             if (h->nlmsg_type == NLMSG_DONE || h->nlmsg_type == NLMSG_ERROR) {
                 ok = h->nlmsg_type == NLMSG_DONE;
                 done = true;
                 break;
             }
             if (h->nlmsg_len >= NLMSG_LENGTH(sizeof(struct inet_diag_msg)))
-                add_listener(t, (const struct inet_diag_msg *)NLMSG_DATA(h));
+                add_listener(t, (const struct inet_diag_msg *)(at + NLMSG_LENGTH(0)));
+            size_t step = NLMSG_ALIGN(h->nlmsg_len);
+            if (step >= left) break;
+            at += step;
+            left -= step;
         }
     }
     close(fd);
