@@ -178,7 +178,7 @@ holds() {
   esac
 }
 
-trap 'echo "check.sh: reef or jq failed on row: ${cap:-} ${dump:-} ${check:-}" >&2' ERR
+trap 'echo "check.sh: reef or jq failed on row: ${cap:-} ${dump:-} ${check:-} (line $LINENO: $BASH_COMMAND)" >&2' ERR
 declare -A tally=([PASS]=0 [XFAIL]=0 [FAIL]=0 [XPASS]=0)
 while IFS=$'\t' read -r cap dump check want today why when; do
   [[ -z $cap || $cap == \#* ]] && continue
