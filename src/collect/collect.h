@@ -55,6 +55,9 @@ bool collect_is_url(const char *s);
 /* A base URL names a service, not an endpoint: "http://host:port[/]" or
  * ".../debug/pprof[/]".  Commands pick the endpoint themselves. */
 bool collect_is_base_url(const char *url);
+/* The port a URL names, the scheme's default (80, 443) when it names none;
+ * 0 when the URL cannot be read. */
+unsigned collect_url_port(const char *url);
 /* base (a base URL) + "/debug/pprof/" + path; malloc'd. */
 char *collect_endpoint(const char *base, const char *path);
 /* base (a base URL) + path, where path starts at the service's root

@@ -164,3 +164,19 @@ int collect_source(const char *source, const http_options *http, collect_sink si
 {
     return collect_is_url(source) ? collect_http(source, http, sink, ctx, err) : collect_file(source, sink, ctx, err);
 }
+
+/* The port of a base URL ("http://host:port/..."), the scheme's default
+ * when it names none; 0 when the URL cannot be read. */
+unsigned collect_url_port(const char *url)
+{
+    const char *host = strstr(url, "://");
+    if (!host) return 0;
+    host += 3;
+    size_t len = strcspn(host, "/?#");
+    const char *end = host + len, *colon = NULL;
+    for (const char *p = host; p < end; p++)
+        if (*p == ':') colon = p;
+    if (colon && (!memchr(host, ']', len) || colon > (const char *)memchr(host, ']', len)))
+        return (unsigned)strtoul(colon + 1, NULL, 10);
+    return strncmp(url, "https:", 6) == 0 ? 443 : 80;
+}

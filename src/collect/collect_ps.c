@@ -169,6 +169,13 @@ static int exe_lookup(const char *root, int pid, exe_cache *cache, exe_info *e)
     return 0;
 }
 
+uint64_t goproc_start_ticks(const char *proc_root, int pid)
+{
+    pid_stat ps;
+    if (!read_pid_stat(root_of(proc_root), pid, &ps) || ps.state == 'Z' || ps.state == 'X') return 0;
+    return ps.starttime;
+}
+
 /* ---- step 4: what a Go process is ---- */
 
 /* The identity hashes the arguments, not argv[0]: a service started as

@@ -58,6 +58,11 @@ int goproc_list(const goproc_list_options *o, goproc **out, size_t *n, char *err
 /* One process; -1 with err when it is gone, unreadable or not Go. */
 int goproc_read(const goproc_list_options *o, int pid, goproc *out, char *err, size_t errlen);
 
+/* The start time of pid (field 22 of /proc/PID/stat, clock ticks after
+ * boot), 0 when the process is gone or a zombie (killed, not yet reaped:
+ * gone for a watcher).  With the pid, it names one process for good. */
+uint64_t goproc_start_ticks(const char *proc_root, int pid);
+
 /* Same executable and arguments. */
 bool goproc_same(const goproc *a, const goproc *b);
 

@@ -597,21 +597,6 @@ static void version_from_metrics(scan_evidence *e)
     }
 }
 
-/* The port of a base URL ("http://host:port/..."), the scheme's default
- * when it names none; 0 when the URL cannot be read. */
-static unsigned url_port(const char *url)
-{
-    const char *host = strstr(url, "://");
-    if (!host) return 0;
-    host += 3;
-    size_t len = strcspn(host, "/?#");
-    const char *end = host + len, *colon = NULL;
-    for (const char *p = host; p < end; p++)
-        if (*p == ':') colon = p;
-    if (colon && (!memchr(host, ']', len) || colon > (const char *)memchr(host, ']', len)))
-        return (unsigned)strtoul(colon + 1, NULL, 10);
-    return strncmp(url, "https:", 6) == 0 ? 443 : 80;
-}
 
 /* A --url of one process with a --pid of another mixes two services'
  * evidence in one verdict.  The pid's listening sockets tell: its
@@ -620,7 +605,7 @@ static unsigned url_port(const char *url)
  * is a warning, not a refusal.) */
 static void check_same_process(collector *c, const proc_snapshot *ps)
 {
-    unsigned port = url_port(c->e->url);
+    unsigned port = collect_url_port(c->e->url);
     if (!port || !ps->net_readable) return;
     for (int i = 0; i < ps->nlisten; i++)
         if (ps->listen[i].port == port) return;

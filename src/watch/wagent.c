@@ -105,23 +105,6 @@ static void start_configured(agent *a)
 
 /* ---- discovery ---------------------------------------------------------------- */
 
-static bool pid_alive(const char *proc_root, int pid, uint64_t ticks)
-{
-    char path[600];
-    snprintf(path, sizeof path, "%s/%d/stat", proc_root ? proc_root : "/proc", pid);
-    FILE *f = fopen(path, "r");
-    if (!f) return false;
-    char line[1024];
-    size_t n = fread(line, 1, sizeof line - 1, f);
-    fclose(f);
-    line[n] = '\0';
-    char *p = strrchr(line, ')');
-    int field = 2;
-    for (; p && *p; p++)
-        if (*p == ' ' && ++field == 22) return strtoull(p + 1, NULL, 10) == ticks;
-    return false;
-}
-
 /* A process is already watched when a target has its pid, or has its
  * identity and a pid that is gone (a restart the target follows itself).
  * Two live processes of one identity are two replicas: both are watched. */
@@ -131,7 +114,7 @@ static bool watched(agent *a, const goproc *p)
         goproc id;
         if (!wtarget_identity(a->targets[i], &id)) continue;
         if (id.pid == p->pid) return true;
-        if (goproc_same(&id, p) && !pid_alive(a->o->proc_root, id.pid, id.starttime_ticks)) return true;
+        if (goproc_same(&id, p) && goproc_start_ticks(a->o->proc_root, id.pid) != id.starttime_ticks) return true;
     }
     return false;
 }

@@ -152,31 +152,7 @@ static goproc_list_options ps_options(const wtarget *t)
     return (goproc_list_options){.proc_root = t->sh->proc_root, .probe = false, .http = &t->http};
 }
 
-/* Field 22 of /proc/PID/stat, 0 when the process is gone or a zombie
- * (killed, not yet reaped by its parent: gone for a watcher). */
-static uint64_t start_ticks(const wtarget *t, int pid)
-{
-    char path[600], line[1024];
-    snprintf(path, sizeof path, "%s/%d/stat", t->sh->proc_root ? t->sh->proc_root : "/proc", pid);
-    FILE *f = fopen(path, "r");
-    if (!f) return 0;
-    size_t n = fread(line, 1, sizeof line - 1, f);
-    fclose(f);
-    line[n] = '\0';
-    /* The command name may hold spaces and parentheses: count from the last ')'. */
-    char *p = strrchr(line, ')');
-    if (!p) return 0;
-    unsigned long long ticks = 0;
-    /* state is field 3; starttime is field 22, the 20th after the ')'. */
-    if (p[1] == ' ' && (p[2] == 'Z' || p[2] == 'X')) return 0;
-    int field = 2;
-    for (char *s = p + 1; *s && field < 22; s++)
-        if (*s == ' ') {
-            field++;
-            if (field == 22) ticks = strtoull(s + 1, NULL, 10);
-        }
-    return ticks;
-}
+static uint64_t start_ticks(const wtarget *t, int pid) { return goproc_start_ticks(t->sh->proc_root, pid); }
 
 static void set_identity(wtarget *t, const goproc *g)
 {
@@ -192,20 +168,6 @@ static void read_identity(wtarget *t)
     char err[512];
     goproc_list_options o = ps_options(t);
     if (t->pid && goproc_read(&o, t->pid, &g, err, sizeof err) == 0) set_identity(t, &g);
-}
-
-/* The port of a base URL, 0 when it names none. */
-static unsigned url_port(const char *url)
-{
-    const char *host = strstr(url, "://");
-    if (!host) return 0;
-    host += 3;
-    const char *end = host + strcspn(host, "/?#");
-    const char *colon = NULL;
-    for (const char *p = host; p < end; p++)
-        if (*p == ':') colon = p;
-    if (colon && !memchr(colon, ']', (size_t)(end - colon))) return (unsigned)strtoul(colon + 1, NULL, 10);
-    return strncmp(url, "https:", 6) == 0 ? 443 : 80;
 }
 
 static void make_name_locked(wtarget *t);
@@ -227,7 +189,7 @@ static void make_name_locked(wtarget *t)
         return;
     }
     const char *url = t->ev->url ? t->ev->url : t->conf.url;
-    unsigned port = url[0] ? url_port(url) : 0;
+    unsigned port = url[0] ? collect_url_port(url) : 0;
     if (t->have_ident && port) snprintf(t->name, sizeof t->name, "%.40s:%u", t->ident.name, port);
     else if (t->have_ident) snprintf(t->name, sizeof t->name, "%.40s:pid%d", t->ident.name, t->pid);
     else if (url[0]) {
